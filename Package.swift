@@ -1,0 +1,129 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+/// The shared libraries, in dependency order.
+var targets: [Target] = [
+    .systemLibrary(
+        name: "CRabbitMQ", path: "Shared/CRabbitMQ", pkgConfig: "librabbitmq",
+        providers: [.apt(["librabbitmq-dev"])]),
+    .systemLibrary(
+        name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(
+        name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
+        providers: [.apt(["libcurl4-openssl-dev"])]),
+    .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: swiftSettings),
+    .target(
+        name: "Messaging", dependencies: ["CRabbitMQ", "Contracts", logging, metrics],
+        path: "Shared/Messaging", swiftSettings: swiftSettings),
+    .target(
+        name: "Persistence", dependencies: ["CLibPQ", logging], path: "Shared/Persistence",
+        swiftSettings: swiftSettings),
+    .target(
+        name: "OutboundHTTP", dependencies: ["CCurl"], path: "Shared/OutboundHTTP",
+        swiftSettings: swiftSettings),
+    .target(
+        name: "ServiceRuntime",
+        dependencies: [
+            "Contracts", "Messaging", "Persistence", hummingbird, logging, metrics, lifecycle,
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ],
+        path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests",
+        swiftSettings: swiftSettings),
+    .testTarget(
+        name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"],
+        path: "Tests/MessagingTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "PersistenceTests", dependencies: ["Persistence", "TestSupport"],
+        path: "Tests/PersistenceTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "OutboundHTTPTests",
+        dependencies: [
+            "OutboundHTTP", "TestSupport", hummingbird,
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ],
+        path: "Tests/OutboundHTTPTests", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "TestSupport"],
+        path: "Tests/ServiceRuntimeTests", swiftSettings: swiftSettings),
+    .target(
+        name: "TestSupport",
+        dependencies: [
+            "Persistence", "Messaging", "OutboundHTTP", "ServiceRuntime", "Contracts", logging,
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ],
+        path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: ["TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP"],
+        path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
+]
+
+/// Declares one service the same way for all six: a library with its logic, a thin
+/// executable that runs it, and a test target that imports the library.
+func service(
+    _ folder: String, executable: String, dependencies: [Target.Dependency] = [],
+    testDependencies: [Target.Dependency] = []
+) -> [Target] {
+    let library = "\(folder)Service"
+    return [
+        .target(
+            name: library,
+            dependencies: ["Contracts", "Messaging", "Persistence", "ServiceRuntime", logging]
+                + dependencies,
+            path: "Services/\(folder)/\(library)",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: executable, dependencies: [.byName(name: library), "ServiceRuntime", "Contracts"],
+            path: "Services/\(folder)/\(executable)", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "\(library)Tests",
+            dependencies: [.byName(name: library), "TestSupport"] + testDependencies,
+            path: "Tests/\(library)Tests", swiftSettings: swiftSettings),
+    ]
+}
+
+let services = [
+    ("Gateway", "gateway"), ("Profile", "profile"), ("Matching", "matching"),
+    ("Notification", "notification"), ("Payment", "payment"), ("Media", "media"),
+]
+
+targets += service(
+    "Gateway", executable: "gateway",
+    dependencies: [
+        hummingbird, .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+        .product(name: "Crypto", package: "swift-crypto"),
+    ],
+    testDependencies: [.product(name: "HummingbirdTesting", package: "hummingbird")])
+for (folder, executable) in services.dropFirst() {
+    targets += service(folder, executable: executable)
+}
+
+let package = Package(
+    name: "kindred",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.1, targets: [$0.1]) },
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: targets
+)

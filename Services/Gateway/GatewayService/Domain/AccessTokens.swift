@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+
+/// Short-lived JWT access tokens (HS256), each naming the key that signed it (`kid`), so a
+/// new key can sign new tokens while tokens of the previous key stay valid until expiry.
+public struct AccessTokens: Sendable {
+    public struct Claims: Codable, Sendable, Equatable {
+        public var sub: String
+        public var iat: Int64
+        public var exp: Int64
+        public var iss: String
+        public var jti: String
+    }
+
+    private struct Header: Codable {
+        var alg: String
+        var typ: String
+        var kid: String
+    }
+
+    public enum Failure: Error, Equatable {
+        case malformed, unknownKey, badSignature, expired
+    }
+
+    public let signingKeyID: String
+    // Raw key bytes: SymmetricKey is not Sendable in this swift-crypto, so a key is
+    // made per use (cheap: a copy of 32+ bytes).
+    private let keys: [String: [UInt8]]
+    public let lifetime: Int64
+
+    /// `keys` maps key ids to secrets; `signingKeyID` must be one of them.
+    public init(keys: [String: String], signingKeyID: String, lifetimeSeconds: Int) {
+        self.keys = keys.mapValues { Array($0.utf8) }
+        self.signingKeyID = signingKeyID
+        self.lifetime = Int64(lifetimeSeconds)
+    }
+
+    public func issue(userID: UUID, now: Date) -> String {
+        let issuedAt = Int64(now.timeIntervalSince1970)
+        let claims = Claims(
+            sub: userID.uuidString, iat: issuedAt, exp: issuedAt + lifetime, iss: "kindred",
+            jti: UUID().uuidString)
+        let header = Header(alg: "HS256", typ: "JWT", kid: signingKeyID)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let signingInput =
+            Self.base64URL((try? encoder.encode(header)) ?? Data()) + "."
+            + Self.base64URL((try? encoder.encode(claims)) ?? Data())
+        guard let bytes = keys[signingKeyID] else { return "" }
+        let key = SymmetricKey(data: bytes)
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)
+        return signingInput + "." + Self.base64URL(Data(signature))
+    }
+
+    /// Checks signature, key and expiry; returns the claims.
+    public func verify(_ token: String, now: Date) -> Result<Claims, Failure> {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let headerData = Self.decodeBase64URL(parts[0]),
+            let claimsData = Self.decodeBase64URL(parts[1]), let signature = Self.decodeBase64URL(parts[2]),
+            let header = try? JSONDecoder().decode(Header.self, from: headerData), header.alg == "HS256"
+        else { return .failure(.malformed) }
+        guard let bytes = keys[header.kid] else { return .failure(.unknownKey) }
+        let key = SymmetricKey(data: bytes)
+        let signingInput = Data("\(parts[0]).\(parts[1])".utf8)
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
+            return .failure(.badSignature)
+        }
+        guard let claims = try? JSONDecoder().decode(Claims.self, from: claimsData) else {
+            return .failure(.malformed)
+        }
+        guard Int64(now.timeIntervalSince1970) < claims.exp else { return .failure(.expired) }
+        return .success(claims)
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeBase64URL(_ text: Substring) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}

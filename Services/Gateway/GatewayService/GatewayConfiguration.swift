@@ -1,0 +1,25 @@
+import ServiceRuntime
+
+/// The gateway's own settings, on top of `ServiceConfiguration`.
+public struct GatewayConfiguration: Sendable {
+    /// `KINDRED_JWT_SECRET` (required, secret, at least 32 bytes): signs access tokens.
+    public var jwtSecret: String
+    /// `KINDRED_JWT_KEY_ID`, default `k1`: the `kid` of tokens signed now, so keys can
+    /// rotate.
+    public var jwtKeyID: String
+    /// `KINDRED_ACCESS_TOKEN_SECONDS`, default 900 (15 minutes).
+    public var accessTokenSeconds: Int
+    /// `KINDRED_REQUEST_TIMEOUT_MS`, default 5000: how long a route waits for an answer
+    /// event before it answers 504.
+    public var requestTimeoutMilliseconds: Int
+    /// `KINDRED_BCRYPT_COST`, default 12.
+    public var bcryptCost: Int
+
+    public init(reader: inout EnvironmentReader) {
+        jwtSecret = reader.secret("KINDRED_JWT_SECRET", minimumLength: 32, purpose: "the key that signs access tokens")
+        jwtKeyID = reader.string("KINDRED_JWT_KEY_ID", default: "k1")
+        accessTokenSeconds = reader.integer("KINDRED_ACCESS_TOKEN_SECONDS", default: 900, range: 60...3600)
+        requestTimeoutMilliseconds = reader.integer("KINDRED_REQUEST_TIMEOUT_MS", default: 5000, range: 100...60000)
+        bcryptCost = reader.integer("KINDRED_BCRYPT_COST", default: 12, range: 10...16)
+    }
+}

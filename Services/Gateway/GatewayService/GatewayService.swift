@@ -1,0 +1,44 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Messaging
+import ServiceLifecycle
+import ServiceRuntime
+
+/// The gateway: the only HTTP ingress. It owns accounts and asks everything else of the
+/// other services through events.
+public enum GatewayService {
+    public static func build(
+        runtime: KindredRuntime, reader: inout EnvironmentReader, now: @escaping @Sendable () -> Date = Date.init
+    ) throws -> ServiceParts {
+        let configuration = GatewayConfiguration(reader: &reader)
+        let tokens = AccessTokens(
+            keys: [configuration.jwtKeyID: configuration.jwtSecret], signingKeyID: configuration.jwtKeyID,
+            lifetimeSeconds: configuration.accessTokenSeconds)
+        let requests = RequestReplyClient(
+            connection: runtime.consumerConnection, service: .gateway,
+            instance: runtime.configuration.instanceID, logger: runtime.logger)
+        let auth = AuthRoutes(runtime: runtime, tokens: tokens, bcryptCost: configuration.bcryptCost, now: now)
+        let profile = ProfileRoutes(
+            requests: requests, authenticator: Authenticator(tokens: tokens, now: now),
+            timeout: .milliseconds(configuration.requestTimeoutMilliseconds), now: now)
+        let logger = runtime.logger
+        return ServiceParts(
+            migrations: GatewayMigrations.all,
+            background: [ReplyListener(client: requests)],
+            routes: { router in
+                router.add(middleware: GatewayMiddleware(logger: logger))
+                auth.add(to: router)
+                profile.add(to: router)
+            })
+    }
+}
+
+/// Receives the answers to the gateway's requests until shutdown.
+struct ReplyListener: Service {
+    let client: RequestReplyClient
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await client.run() }
+    }
+}

@@ -1,0 +1,102 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Messaging
+import ServiceRuntime
+
+/// `GET` and `PUT /v1/profile/me`, answered by the profile service through request
+/// events.
+struct ProfileRoutes: Sendable {
+    let requests: RequestReplyClient
+    let authenticator: Authenticator
+    let timeout: Duration
+    let now: @Sendable () -> Date
+
+    static let bodyLimit = 16 * 1024
+    static let fields: Set<String> = ["displayName", "birthdate", "gender", "seeking", "bio"]
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("/v1/profile/me") { request, _ in try await get(request) }
+        router.put("/v1/profile/me") { request, _ in try await put(request) }
+    }
+
+    func get(_ request: Request) async throws -> Response {
+        let userID = try authenticator.userID(of: request)
+        let reply = try await send(ProfileRequested(userId: userID), for: request, userID: userID)
+        return try jsonResponse(reply.data.profile)
+    }
+
+    func put(_ request: Request) async throws -> Response {
+        let userID = try authenticator.userID(of: request)
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: Self.fields)
+        let update = ProfileUpdateRequested(
+            userId: userID, displayName: body.string("displayName"), birthdate: body.string("birthdate"),
+            gender: body.string("gender"), seeking: body.strings("seeking"), bio: body.string("bio"))
+        guard body.errors.isEmpty else { throw Problem.validation(body.errors) }
+        let reply = try await send(update, for: request, userID: userID)
+        return try jsonResponse(reply.data.profile)
+    }
+
+    private func send<Q: RequestEvent>(_ data: Q, for request: Request, userID: UUID) async throws
+        -> Envelope<Q.Reply>
+    {
+        let envelope = Envelope(
+            source: .gateway, time: now(), subject: userID.uuidString, data: data,
+            correlationID: RequestID.of(request))
+        do {
+            return try await requests.request(envelope, timeout: timeout)
+        } catch {
+            throw Self.problem(for: error)
+        }
+    }
+
+    /// How a failed request becomes an HTTP answer.
+    static func problem(for error: RequestError) -> Problem {
+        switch error {
+        case .deadlineExceeded:
+            return .timeout
+        case .unavailable(let why):
+            return .unavailable(why)
+        case .invalidReply(let why):
+            return Problem(status: .badGateway, type: "bad-reply", title: "A service answered wrongly", detail: why)
+        case .failed(let failure):
+            switch failure.code {
+            case .validationFailed:
+                return .validation(failure.fieldErrors ?? [])
+            case .notFound:
+                return Problem(status: .notFound, type: "not-found", title: "Not found", detail: failure.detail)
+            case .conflict:
+                return Problem(status: .conflict, type: "conflict", title: "Conflict", detail: failure.detail)
+            case .forbidden:
+                return Problem(status: .forbidden, type: "forbidden", title: "Not allowed", detail: failure.detail)
+            case .internalError:
+                return Problem(
+                    status: .badGateway, type: "upstream-error", title: "A service failed", detail: failure.detail)
+            }
+        }
+    }
+}
+
+/// Reads the bearer token of a request.
+struct Authenticator: Sendable {
+    let tokens: AccessTokens
+    let now: @Sendable () -> Date
+
+    func userID(of request: Request) throws -> UUID {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw Problem.unauthenticated
+        }
+        let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        switch tokens.verify(token, now: now()) {
+        case .success(let claims):
+            guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
+            return userID
+        case .failure(.expired):
+            throw Problem(
+                status: .unauthorized, type: "token-expired", title: "The access token has expired",
+                detail: "sign in again")
+        case .failure:
+            throw Problem(status: .unauthorized, type: "bad-token", title: "The access token is not valid")
+        }
+    }
+}

@@ -1,0 +1,7 @@
+import Contracts
+import NotificationService
+import ServiceRuntime
+
+await ServiceHost.main(.notification) { runtime, reader in
+    try NotificationService.build(runtime: runtime, reader: &reader)
+}

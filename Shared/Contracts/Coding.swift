@@ -1,0 +1,42 @@
+import Foundation
+
+/// The one JSON configuration every service uses for envelopes and HTTP bodies:
+/// camelCase keys as declared, RFC 3339 times with milliseconds in UTC, sorted keys so
+/// that documents are stable (golden tests, hashes, idempotency comparisons).
+public enum KindredJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            return date
+        }
+        return decoder
+    }
+}
+
+/// RFC 3339 timestamps as CloudEvents writes them.
+public enum Timestamp {
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let withoutFraction = Date.ISO8601FormatStyle()
+
+    public static func format(_ date: Date) -> String { withFraction.format(date) }
+
+    public static func parse(_ text: String) -> Date? {
+        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// What the suite knows about one event type: who publishes it, which services consume it
+/// from their own queue, and which `dataversion`s those consumers accept.
+public struct EventDescriptor: Sendable {
+    public enum Role: Sendable {
+        /// Something that happened; routed through the exchange to every consumer's queue.
+        case fact
+        /// A request from the gateway; routed to the one service that answers it.
+        case request
+        /// An answer; sent straight to the requester's `reply_to` queue, never routed.
+        case reply
+    }
+
+    public let type: EventType
+    public let role: Role
+    public let producer: ServiceName
+    public let consumers: [ServiceName]
+    public let acceptedVersions: Set<Int>
+
+    public init<E: Event>(
+        _ event: E.Type, role: Role, producer: ServiceName, consumers: [ServiceName] = [],
+        acceptedVersions: Set<Int>? = nil
+    ) {
+        self.type = E.eventType
+        self.role = role
+        self.producer = producer
+        self.consumers = consumers
+        self.acceptedVersions = acceptedVersions ?? [E.dataVersion]
+    }
+}
+
+/// The explicit list of every event type of the suite. Topology is declared from it, and
+/// a consumer rejects (to `.dead`) any type or version it does not list.
+public enum EventRegistry {
+    public static let all: [EventDescriptor] = [
+        EventDescriptor(UserRegistered.self, role: .fact, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(ProfileCreated.self, role: .fact, producer: .profile),
+        EventDescriptor(ProfileUpdated.self, role: .fact, producer: .profile),
+        EventDescriptor(ProfileRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(
+            ProfileUpdateRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(ProfileFound.self, role: .reply, producer: .profile),
+        EventDescriptor(RequestFailed.self, role: .reply, producer: .profile),
+    ]
+
+    private static let byType: [EventType: EventDescriptor] = Dictionary(
+        all.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
+
+    public static func descriptor(for type: EventType) -> EventDescriptor? { byType[type] }
+
+    /// The event types a service consumes from its own durable queues.
+    public static func consumed(by service: ServiceName) -> [EventDescriptor] {
+        all.filter { $0.consumers.contains(service) }
+    }
+
+    /// The durable queue a service consumes an event type from: `<EventType>.<service>`.
+    public static func queueName(for type: EventType, consumer: ServiceName) -> String {
+        "\(type.rawValue).\(consumer.rawValue)"
+    }
+
+    /// The queue a message that cannot be processed ends in.
+    public static func deadQueueName(for queue: String) -> String { "\(queue).dead" }
+}

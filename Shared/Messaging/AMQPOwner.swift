@@ -1,0 +1,562 @@
+import CRabbitMQ
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// The thread that owns one rabbitmq-c connection: everything in here runs on that thread
+/// only. See `AMQPConnection` for the contract.
+final class AMQPOwner {
+    private let endpoint: AMQPEndpoint
+    private let mailbox: SharedMailbox
+    private let logger: Logger
+    private let channel: amqp_channel_t = 1
+    /// A second channel for passive declarations, which the broker closes when the queue
+    /// does not exist; keeping them apart spares the main channel and its consumers.
+    private let inspectionChannel: amqp_channel_t = 2
+    private var inspectionChannelOpen = false
+
+    private var connection: amqp_connection_state_t?
+    private var generation = 0
+
+    /// What to restore after a reconnect.
+    private var topologies: [Topology] = []
+    private var consumers: [String: AMQPConnection.ConsumerRegistration] = [:]
+    /// Asked for while disconnected; answered once applied.
+    private var waitingDeclarations: [(Topology, CheckedContinuation<Void, any Error>)] = []
+    private var waitingConsumers: [(AMQPConnection.ConsumerRegistration, CheckedContinuation<Void, any Error>)] = []
+
+    private struct PendingPublish {
+        let continuation: CheckedContinuation<Void, any Error>
+        let messageID: String?
+        let exchange: String
+        let routingKey: String
+    }
+    private var pendingConfirms: [UInt64: PendingPublish] = [:]
+    private var nextPublishTag: UInt64 = 1
+    private var returnedMessageIDs: Set<String> = []
+
+    init(endpoint: AMQPEndpoint, mailbox: SharedMailbox, logger: Logger) {
+        self.endpoint = endpoint
+        self.mailbox = mailbox
+        self.logger = logger
+    }
+
+    private var isClosed: Bool { mailbox.state.withLock { $0.isClosed } }
+
+    // MARK: - Life cycle
+
+    func run() {
+        var attempt = 0
+        while !isClosed {
+            do {
+                try connect()
+                generation += 1
+                try restore()
+                attempt = 0
+                markConnected()
+                logger.info("connected to the broker", metadata: ["amqp.endpoint": "\(endpoint)"])
+                try serve()
+            } catch {
+                let reason = (error as? AMQPError)?.description ?? "\(error)"
+                markDisconnected(reason)
+                failInFlight(AMQPError.connectionLost(reason))
+                if !isClosed {
+                    logger.warning("broker connection down", metadata: ["error": "\(reason)"])
+                }
+            }
+            teardown()
+            guard !isClosed else { break }
+            attempt += 1
+            waitBeforeReconnecting(attempt: attempt)
+        }
+        shutDown()
+    }
+
+    private func connect() throws {
+        guard let state = amqp_new_connection() else { throw AMQPError.notConnected("out of memory") }
+        connection = state
+        guard let socket = amqp_tcp_socket_new(state) else {
+            throw AMQPError.notConnected("cannot create a socket")
+        }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        let opened = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &timeout)
+        guard opened == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError.notConnected(
+                "\(endpoint.host):\(endpoint.port): \(String(cString: amqp_error_string2(opened)))")
+        }
+        var rpcTimeout = timeval(tv_sec: 10, tv_usec: 0)
+        amqp_set_rpc_timeout(state, &rpcTimeout)
+        try check(
+            kindred_amqp_login_plain(
+                state, endpoint.virtualHost, 0, 131_072, Int32(endpoint.heartbeatSeconds),
+                endpoint.user, endpoint.password), doing: "log in")
+        amqp_channel_open(state, channel)
+        try check(amqp_get_rpc_reply(state), doing: "open a channel")
+        amqp_confirm_select(state, channel)
+        try check(amqp_get_rpc_reply(state), doing: "enable publisher confirms")
+        nextPublishTag = 1
+        inspectionChannelOpen = false
+    }
+
+    /// Declares every topology again and re-registers every consumer, then answers the
+    /// declarations and consumers that were asked for while the connection was down.
+    private func restore() throws {
+        for topology in topologies { try declare(topology) }
+        for registration in consumers.values { try startConsuming(registration) }
+        while !waitingDeclarations.isEmpty {
+            let (topology, continuation) = waitingDeclarations.removeFirst()
+            do {
+                try declare(topology)
+                topologies.append(topology)
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: error)
+                throw error
+            }
+        }
+        while !waitingConsumers.isEmpty {
+            let (registration, continuation) = waitingConsumers.removeFirst()
+            do {
+                try startConsuming(registration)
+                consumers[registration.consumerTag] = registration
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: error)
+                throw error
+            }
+        }
+    }
+
+    private func teardown() {
+        guard let state = connection else { return }
+        if isClosed {
+            // A deliberate close says goodbye so the broker requeues nothing by surprise.
+            amqp_channel_close(state, channel, AMQP_REPLY_SUCCESS)
+            amqp_connection_close(state, AMQP_REPLY_SUCCESS)
+        }
+        amqp_destroy_connection(state)
+        connection = nil
+    }
+
+    private func shutDown() {
+        failInFlight(AMQPError.closed)
+        for (_, continuation) in waitingDeclarations { continuation.resume(throwing: AMQPError.closed) }
+        for (registration, continuation) in waitingConsumers {
+            registration.continuation.finish()
+            continuation.resume(throwing: AMQPError.closed)
+        }
+        waitingDeclarations = []
+        waitingConsumers = []
+        for registration in consumers.values { registration.continuation.finish() }
+        consumers = [:]
+        let (commands, waiters) = mailbox.state.withLock { state in
+            let taken = (state.commands, state.readinessWaiters)
+            state.commands = []
+            state.readinessWaiters = []
+            state.isConnected = false
+            state.lastError = "closed"
+            return taken
+        }
+        for command in commands { failWithoutConnection(command, error: AMQPError.closed) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func markConnected() {
+        let waiters = mailbox.state.withLock { state in
+            state.isConnected = true
+            state.lastError = ""
+            let waiters = state.readinessWaiters
+            state.readinessWaiters = []
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func markDisconnected(_ reason: String) {
+        mailbox.state.withLock { state in
+            state.isConnected = false
+            state.lastError = reason
+        }
+    }
+
+    private func failInFlight(_ error: AMQPError) {
+        for pending in pendingConfirms.values { pending.continuation.resume(throwing: error) }
+        pendingConfirms = [:]
+        returnedMessageIDs = []
+    }
+
+    /// Sleeps with exponential backoff and jitter, answering commands meanwhile.
+    private func waitBeforeReconnecting(attempt: Int) {
+        let ceiling = min(30.0, 0.25 * pow(2.0, Double(min(attempt, 8))))
+        let delay = Double.random(in: (ceiling / 2)...ceiling)
+        let deadline = Date().addingTimeInterval(delay)
+        while !isClosed, Date() < deadline {
+            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
+            var descriptor = pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, remaining)
+            mailbox.drainWakeups()
+            for command in takeCommands() {
+                failWithoutConnection(command, error: AMQPError.notConnected(mailbox.state.withLock { $0.lastError }))
+            }
+        }
+    }
+
+    // MARK: - Serving
+
+    private func serve() throws {
+        guard let state = connection else { return }
+        let socket = amqp_get_sockfd(state)
+        // Wake at least four times per heartbeat interval so heartbeats are never missed.
+        let pollMilliseconds = Int32(max(250, min(1000, endpoint.heartbeatSeconds * 250)))
+        while !isClosed {
+            for command in takeCommands() { try execute(command) }
+            var framesRead = 0
+            while framesRead < 256, amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 {
+                guard try readFrame() else { break }
+                framesRead += 1
+            }
+            if framesRead > 0 { continue }
+            var descriptors = [
+                pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            _ = poll(&descriptors, 2, pollMilliseconds)
+            if descriptors[1].revents != 0 { mailbox.drainWakeups() }
+            // Also on a timeout: the library sends a due heartbeat and notices a silent peer.
+            if descriptors[1].revents == 0 || descriptors[0].revents != 0 {
+                while try readFrame() {}
+            }
+        }
+    }
+
+    private func takeCommands() -> [AMQPConnection.Command] {
+        mailbox.state.withLock { state in
+            let commands = state.commands
+            state.commands = []
+            return commands
+        }
+    }
+
+    private func execute(_ command: AMQPConnection.Command) throws {
+        guard let state = connection else {
+            failWithoutConnection(command, error: AMQPError.notConnected("connecting"))
+            return
+        }
+        switch command {
+        case .publish(let message, let continuation):
+            let tag = nextPublishTag
+            let status = publish(message, on: state)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                let error = AMQPError.connectionLost(String(cString: amqp_error_string2(status)))
+                continuation.resume(throwing: error)
+                throw error
+            }
+            nextPublishTag += 1
+            pendingConfirms[tag] = PendingPublish(
+                continuation: continuation, messageID: message.properties.messageID,
+                exchange: message.exchange, routingKey: message.routingKey)
+        case .acknowledge(let tag, let multiple, let deliveryGeneration):
+            guard deliveryGeneration == generation else { return }
+            try checkStatus(amqp_basic_ack(state, channel, tag, multiple ? 1 : 0), doing: "acknowledge")
+        case .reject(let tag, let requeue, let deliveryGeneration):
+            guard deliveryGeneration == generation else { return }
+            try checkStatus(amqp_basic_nack(state, channel, tag, 0, requeue ? 1 : 0), doing: "reject")
+        case .declare(let topology, let continuation):
+            do {
+                try declare(topology)
+                if !topologies.contains(topology) { topologies.append(topology) }
+                continuation.resume()
+            } catch {
+                // A refused declaration closes the channel: answer, then reconnect.
+                continuation.resume(throwing: error)
+                throw error
+            }
+        case .consume(let registration, let continuation):
+            do {
+                try startConsuming(registration)
+                consumers[registration.consumerTag] = registration
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: error)
+                throw error
+            }
+        case .inspect(let queue, let continuation):
+            do {
+                continuation.resume(returning: try inspect(queue, on: state))
+            } catch {
+                continuation.resume(throwing: error)
+                if case AMQPError.connectionLost = error { throw error }
+            }
+        case .cancel(let consumerTag):
+            guard consumers.removeValue(forKey: consumerTag) != nil else { return }
+            let arena = CArena()
+            amqp_basic_cancel(state, channel, arena.bytes(consumerTag))
+            try check(amqp_get_rpc_reply(state), doing: "cancel consumer \(consumerTag)")
+        }
+    }
+
+    private func failWithoutConnection(_ command: AMQPConnection.Command, error: AMQPError) {
+        switch command {
+        case .publish(_, let continuation): continuation.resume(throwing: error)
+        case .acknowledge, .reject: break  // The broker redelivers unacknowledged messages.
+        case .declare(let topology, let continuation):
+            if case .closed = error {
+                continuation.resume(throwing: error)
+            } else {
+                waitingDeclarations.append((topology, continuation))
+            }
+        case .consume(let registration, let continuation):
+            if case .closed = error {
+                registration.continuation.finish()
+                continuation.resume(throwing: error)
+            } else {
+                waitingConsumers.append((registration, continuation))
+            }
+        case .cancel(let consumerTag):
+            consumers.removeValue(forKey: consumerTag)
+        case .inspect(let queue, let continuation):
+            if case .closed = error {
+                continuation.resume(throwing: error)
+            } else {
+                // Asked again once connected.
+                mailbox.state.withLock { $0.commands.append(.inspect(queue: queue, continuation)) }
+            }
+        }
+    }
+
+    private func inspect(_ queue: String, on state: amqp_connection_state_t) throws -> QueueStatus? {
+        if !inspectionChannelOpen {
+            amqp_channel_open(state, inspectionChannel)
+            try check(amqp_get_rpc_reply(state), doing: "open the inspection channel")
+            inspectionChannelOpen = true
+        }
+        let arena = CArena()
+        let answer = amqp_queue_declare(state, inspectionChannel, arena.bytes(queue), 1, 0, 0, 0, amqp_empty_table)
+        let reply = amqp_get_rpc_reply(state)
+        if reply.reply_type == AMQP_RESPONSE_NORMAL, let answer {
+            return QueueStatus(
+                messages: Int(answer.pointee.message_count), consumers: Int(answer.pointee.consumer_count))
+        }
+        let code = kindred_amqp_channel_close_code(reply)
+        guard code != 0 else {
+            try check(reply, doing: "inspect queue \(queue)")
+            return nil
+        }
+        inspectionChannelOpen = false
+        try checkStatus(kindred_amqp_channel_close_ok(state, inspectionChannel), doing: "close the inspection channel")
+        if code == 404 { return nil }
+        try check(reply, doing: "inspect queue \(queue)")
+        return nil
+    }
+
+    private func publish(_ message: OutgoingMessage, on state: amqp_connection_state_t) -> Int32 {
+        let arena = CArena()
+        var properties = amqp_basic_properties_t()
+        let source = message.properties
+        var flags: UInt32 = 0
+        if let value = source.contentType {
+            properties.content_type = arena.bytes(value)
+            flags |= UInt32(AMQP_BASIC_CONTENT_TYPE_FLAG)
+        }
+        properties.delivery_mode = source.persistent ? 2 : 1
+        flags |= UInt32(AMQP_BASIC_DELIVERY_MODE_FLAG)
+        if let value = source.messageID {
+            properties.message_id = arena.bytes(value)
+            flags |= UInt32(AMQP_BASIC_MESSAGE_ID_FLAG)
+        }
+        if let value = source.type {
+            properties.type = arena.bytes(value)
+            flags |= UInt32(AMQP_BASIC_TYPE_FLAG)
+        }
+        if let value = source.correlationID {
+            properties.correlation_id = arena.bytes(value)
+            flags |= UInt32(AMQP_BASIC_CORRELATION_ID_FLAG)
+        }
+        if let value = source.replyTo {
+            properties.reply_to = arena.bytes(value)
+            flags |= UInt32(AMQP_BASIC_REPLY_TO_FLAG)
+        }
+        if let value = source.appID {
+            properties.app_id = arena.bytes(value)
+            flags |= UInt32(AMQP_BASIC_APP_ID_FLAG)
+        }
+        if let value = source.expirationMilliseconds {
+            properties.expiration = arena.bytes(String(value))
+            flags |= UInt32(AMQP_BASIC_EXPIRATION_FLAG)
+        }
+        if let value = source.timestamp {
+            properties.timestamp = UInt64(max(0, value.timeIntervalSince1970))
+            flags |= UInt32(AMQP_BASIC_TIMESTAMP_FLAG)
+        }
+        if !source.headers.isEmpty {
+            properties.headers = arena.table(source.headers)
+            flags |= UInt32(AMQP_BASIC_HEADERS_FLAG)
+        }
+        properties._flags = flags
+        let body = arena.bytes(message.body)
+        return amqp_basic_publish(
+            state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
+            message.mandatory ? 1 : 0, 0, &properties, body)
+    }
+
+    private func declare(_ topology: Topology) throws {
+        guard let state = connection else { throw AMQPError.notConnected("connecting") }
+        for exchange in topology.exchanges {
+            let arena = CArena()
+            amqp_exchange_declare(
+                state, channel, arena.bytes(exchange.name), arena.bytes(exchange.type), 0,
+                exchange.durable ? 1 : 0, 0, 0, amqp_empty_table)
+            try check(amqp_get_rpc_reply(state), doing: "declare exchange \(exchange.name)")
+        }
+        for queue in topology.queues {
+            let arena = CArena()
+            amqp_queue_declare(
+                state, channel, arena.bytes(queue.name), 0, queue.durable ? 1 : 0,
+                queue.exclusive ? 1 : 0, queue.autoDelete ? 1 : 0, arena.table(queue.arguments))
+            try check(amqp_get_rpc_reply(state), doing: "declare queue \(queue.name)")
+            for binding in queue.bindings {
+                amqp_queue_bind(
+                    state, channel, arena.bytes(queue.name), arena.bytes(binding.exchange),
+                    arena.bytes(binding.routingKey), amqp_empty_table)
+                try check(
+                    amqp_get_rpc_reply(state),
+                    doing: "bind \(queue.name) to \(binding.exchange) with \(binding.routingKey)")
+            }
+        }
+    }
+
+    private func startConsuming(_ registration: AMQPConnection.ConsumerRegistration) throws {
+        guard let state = connection else { throw AMQPError.notConnected("connecting") }
+        let arena = CArena()
+        amqp_basic_qos(state, channel, 0, registration.prefetch, 0)
+        try check(amqp_get_rpc_reply(state), doing: "set prefetch")
+        amqp_basic_consume(
+            state, channel, arena.bytes(registration.queue), arena.bytes(registration.consumerTag),
+            0, 0, 0, amqp_empty_table)
+        try check(amqp_get_rpc_reply(state), doing: "consume \(registration.queue)")
+    }
+
+    // MARK: - Frames
+
+    /// Reads one frame if one is available now. Returns false when there was none.
+    private func readFrame() throws -> Bool {
+        guard let state = connection else { return false }
+        var frame = amqp_frame_t()
+        var noWait = timeval(tv_sec: 0, tv_usec: 0)
+        let status = amqp_simple_wait_frame_noblock(state, &frame, &noWait)
+        if status == AMQP_STATUS_TIMEOUT.rawValue { return false }
+        guard status == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError.connectionLost(String(cString: amqp_error_string2(status)))
+        }
+        defer { amqp_maybe_release_buffers(state) }
+        guard frame.frame_type == UInt8(AMQP_FRAME_METHOD), let decoded = frame.payload.method.decoded
+        else { return true }
+        switch frame.payload.method.id {
+        case kindred_basic_ack_method:
+            let ack = decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            settle(upTo: ack.delivery_tag, multiple: ack.multiple != 0, accepted: true)
+        case kindred_basic_nack_method:
+            let nack = decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            settle(upTo: nack.delivery_tag, multiple: nack.multiple != 0, accepted: false)
+        case kindred_basic_return_method:
+            let message = try readMessage(channel: frame.channel)
+            if let id = message.properties.messageID { returnedMessageIDs.insert(id) }
+        case kindred_basic_deliver_method:
+            let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            let consumerTag = deliver.consumer_tag.string
+            let exchange = deliver.exchange.string
+            let routingKey = deliver.routing_key.string
+            let message = try readMessage(channel: frame.channel)
+            guard let registration = consumers[consumerTag] else { return true }
+            registration.continuation.yield(
+                Delivery(
+                    body: message.body, properties: message.properties, exchange: exchange,
+                    routingKey: routingKey, redelivered: deliver.redelivered != 0,
+                    deliveryTag: deliver.delivery_tag, generation: generation,
+                    queue: registration.queue))
+        case kindred_basic_cancel_method:
+            let cancel = decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            let tag = cancel.consumer_tag.string
+            if let registration = consumers.removeValue(forKey: tag) {
+                logger.warning("the broker cancelled a consumer", metadata: ["queue": "\(registration.queue)"])
+                registration.continuation.finish(
+                    throwing: AMQPError.refused("consumer of \(registration.queue) cancelled by the broker"))
+            }
+        case kindred_channel_close_method, kindred_connection_close_method:
+            var text = [CChar](repeating: 0, count: 512)
+            kindred_amqp_describe_close(frame.payload.method, &text, text.count)
+            throw AMQPError.connectionLost(cText(text))
+        case kindred_connection_blocked_method:
+            logger.warning("the broker blocked publishing (resource alarm)")
+        case kindred_connection_unblocked_method:
+            logger.info("the broker unblocked publishing")
+        default:
+            break
+        }
+        return true
+    }
+
+    private func readMessage(channel: amqp_channel_t) throws -> (
+        body: [UInt8], properties: MessageProperties
+    ) {
+        guard let state = connection else { throw AMQPError.notConnected("connecting") }
+        var message = amqp_message_t()
+        try check(amqp_read_message(state, channel, &message, 0), doing: "read a message")
+        defer { amqp_destroy_message(&message) }
+        let raw = message.properties
+        let flags = raw._flags
+        func has(_ flag: Int32) -> Bool { flags & UInt32(flag) != 0 }
+        let properties = MessageProperties(
+            messageID: has(AMQP_BASIC_MESSAGE_ID_FLAG) ? raw.message_id.string : nil,
+            type: has(AMQP_BASIC_TYPE_FLAG) ? raw.type.string : nil,
+            correlationID: has(AMQP_BASIC_CORRELATION_ID_FLAG) ? raw.correlation_id.string : nil,
+            replyTo: has(AMQP_BASIC_REPLY_TO_FLAG) ? raw.reply_to.string : nil,
+            timestamp: has(AMQP_BASIC_TIMESTAMP_FLAG)
+                ? Date(timeIntervalSince1970: TimeInterval(raw.timestamp)) : nil,
+            appID: has(AMQP_BASIC_APP_ID_FLAG) ? raw.app_id.string : nil,
+            contentType: has(AMQP_BASIC_CONTENT_TYPE_FLAG) ? raw.content_type.string : nil,
+            persistent: has(AMQP_BASIC_DELIVERY_MODE_FLAG) && raw.delivery_mode == 2,
+            headers: has(AMQP_BASIC_HEADERS_FLAG) ? raw.headers.headerValues : [:])
+        return (message.body.array, properties)
+    }
+
+    /// Answers the publishes a confirm covers: all up to `tag` when `multiple`.
+    private func settle(upTo tag: UInt64, multiple: Bool, accepted: Bool) {
+        let tags = multiple ? pendingConfirms.keys.filter { $0 <= tag } : [tag]
+        for settled in tags {
+            guard let pending = pendingConfirms.removeValue(forKey: settled) else { continue }
+            if !accepted {
+                pending.continuation.resume(throwing: AMQPError.nacked)
+            } else if let id = pending.messageID, returnedMessageIDs.remove(id) != nil {
+                pending.continuation.resume(
+                    throwing: AMQPError.unroutable(exchange: pending.exchange, routingKey: pending.routingKey))
+            } else {
+                pending.continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - Errors
+
+    private func check(_ reply: amqp_rpc_reply_t, doing action: String) throws {
+        guard reply.reply_type != AMQP_RESPONSE_NORMAL else { return }
+        var text = [CChar](repeating: 0, count: 512)
+        kindred_amqp_describe_reply(reply, &text, text.count)
+        let description = "cannot \(action): \(cText(text))"
+        if reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION {
+            throw AMQPError.refused(description)
+        }
+        throw AMQPError.connectionLost(description)
+    }
+
+    private func checkStatus(_ status: Int32, doing action: String) throws {
+        guard status != AMQP_STATUS_OK.rawValue else { return }
+        throw AMQPError.connectionLost("cannot \(action): \(String(cString: amqp_error_string2(status)))")
+    }
+}
+
+/// A Swift string from a NUL-terminated C buffer.
+func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,0 +1,171 @@
+import Foundation
+
+/// Where and how to reach the broker: `amqp://user:password@host:port/vhost`.
+public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var virtualHost: String
+    public var user: String
+    public var password: String
+    /// Seconds between heartbeats the client asks for (0 disables them).
+    public var heartbeatSeconds: Int
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 5672, virtualHost: String = "kindred",
+        user: String, password: String, heartbeatSeconds: Int = 30
+    ) {
+        self.host = host
+        self.port = port
+        self.virtualHost = virtualHost
+        self.user = user
+        self.password = password
+        self.heartbeatSeconds = heartbeatSeconds
+    }
+
+    /// Parses an AMQP URI. The path is the percent-encoded virtual host; no path means `/`.
+    public init(url: String, heartbeatSeconds: Int = 30) throws(AMQPError) {
+        guard let components = URLComponents(string: url), components.scheme == "amqp",
+            let host = components.host, !host.isEmpty
+        else {
+            throw .invalidURL("expected amqp://user:password@host:port/vhost")
+        }
+        let encodedPath = components.percentEncodedPath
+        let vhostPart = encodedPath.hasPrefix("/") ? String(encodedPath.dropFirst()) : encodedPath
+        self.host = host
+        self.port = components.port ?? 5672
+        self.virtualHost =
+            vhostPart.isEmpty ? "/" : (vhostPart.removingPercentEncoding ?? vhostPart)
+        self.user = components.user ?? "guest"
+        self.password = components.password ?? "guest"
+        self.heartbeatSeconds = heartbeatSeconds
+    }
+
+    /// The URL without the password, safe to log.
+    public var description: String { "amqp://\(user)@\(host):\(port)/\(virtualHost)" }
+}
+
+public enum AMQPError: Error, Equatable, CustomStringConvertible {
+    case invalidURL(String)
+    /// The connection is down (it is being re-established in the background).
+    case notConnected(String)
+    /// The connection failed while the operation was in flight; its outcome is unknown.
+    case connectionLost(String)
+    /// The broker refused an operation (access refused, precondition failed, …).
+    case refused(String)
+    /// A mandatory publish matched no queue.
+    case unroutable(exchange: String, routingKey: String)
+    /// The broker negatively acknowledged a publish.
+    case nacked
+    /// The connection was closed by its owner.
+    case closed
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let why): "invalid AMQP URL: \(why)"
+        case .notConnected(let why): "not connected to the broker: \(why)"
+        case .connectionLost(let why): "connection to the broker lost: \(why)"
+        case .refused(let why): "the broker refused: \(why)"
+        case .unroutable(let exchange, let key):
+            "no queue is bound to '\(key)' on exchange '\(exchange)'"
+        case .nacked: "the broker did not accept the message"
+        case .closed: "the connection is closed"
+        }
+    }
+}
+
+/// A header value of the kinds Kindred writes.
+public enum HeaderValue: Sendable, Hashable {
+    case string(String)
+    case int(Int64)
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+    public var intValue: Int64? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+}
+
+/// The AMQP basic properties Kindred sets and reads.
+public struct MessageProperties: Sendable, Equatable {
+    public var messageID: String?
+    public var type: String?
+    public var correlationID: String?
+    public var replyTo: String?
+    public var timestamp: Date?
+    public var appID: String?
+    public var contentType: String?
+    public var persistent: Bool
+    /// Per-message TTL: the broker drops the message if it waits longer in a queue.
+    public var expirationMilliseconds: Int?
+    public var headers: [String: HeaderValue]
+
+    public init(
+        messageID: String? = nil, type: String? = nil, correlationID: String? = nil,
+        replyTo: String? = nil, timestamp: Date? = nil, appID: String? = nil,
+        contentType: String? = "application/cloudevents+json", persistent: Bool = true,
+        expirationMilliseconds: Int? = nil, headers: [String: HeaderValue] = [:]
+    ) {
+        self.messageID = messageID
+        self.type = type
+        self.correlationID = correlationID
+        self.replyTo = replyTo
+        self.timestamp = timestamp
+        self.appID = appID
+        self.contentType = contentType
+        self.persistent = persistent
+        self.expirationMilliseconds = expirationMilliseconds
+        self.headers = headers
+    }
+}
+
+/// One message to publish.
+public struct OutgoingMessage: Sendable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var properties: MessageProperties
+    /// Ask the broker to return the message if no queue matches; the publish then fails
+    /// with `AMQPError.unroutable`.
+    public var mandatory: Bool
+
+    public init(
+        exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties,
+        mandatory: Bool = false
+    ) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.properties = properties
+        self.mandatory = mandatory
+    }
+}
+
+/// One message delivered to a consumer. Acknowledge it through the connection it came
+/// from; `generation` ties its delivery tag to the connection that delivered it, so that
+/// an acknowledgement after a reconnect is dropped instead of hitting the wrong message
+/// (the broker redelivers it anyway).
+public struct Delivery: Sendable {
+    public var body: [UInt8]
+    public var properties: MessageProperties
+    public var exchange: String
+    public var routingKey: String
+    public var redelivered: Bool
+    public var deliveryTag: UInt64
+    public var generation: Int
+    public var queue: String
+}
+
+/// What the broker says of a queue now.
+public struct QueueStatus: Sendable, Equatable {
+    /// Messages ready for delivery (not counting unacknowledged ones).
+    public var messages: Int
+    public var consumers: Int
+
+    public init(messages: Int, consumers: Int) {
+        self.messages = messages
+        self.consumers = consumers
+    }
+}

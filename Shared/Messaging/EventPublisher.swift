@@ -1,0 +1,54 @@
+import Contracts
+import Foundation
+
+extension OutgoingMessage {
+    /// An event routed through the `kindred` exchange with its type as the routing key, the
+    /// AMQP properties repeating the envelope's id, type, correlation id and time.
+    public static func event(
+        body: [UInt8], header: EnvelopeHeader, publisher: ServiceName, mandatory: Bool = false,
+        replyTo: String? = nil, expirationMilliseconds: Int? = nil, exchange: String = Topology.exchangeName
+    ) -> OutgoingMessage {
+        OutgoingMessage(
+            exchange: exchange, routingKey: header.type.rawValue, body: body,
+            properties: MessageProperties(
+                messageID: header.id.uuidString, type: header.type.rawValue,
+                correlationID: header.correlationid, replyTo: replyTo, timestamp: header.time,
+                appID: publisher.rawValue, expirationMilliseconds: expirationMilliseconds),
+            mandatory: mandatory)
+    }
+}
+
+/// Publishes envelopes as events of one service, each with a publisher confirm.
+public struct EventPublisher: Sendable {
+    public let connection: AMQPConnection
+    public let service: ServiceName
+    private let codec = EnvelopeCodec()
+
+    public init(connection: AMQPConnection, service: ServiceName) {
+        self.connection = connection
+        self.service = service
+    }
+
+    /// Publishes an event to every queue bound to its type.
+    public func publish<E: Event>(_ envelope: Envelope<E>) async throws {
+        let body = try codec.encode(envelope)
+        try await connection.publish(.event(body: body, header: envelope.header, publisher: service))
+    }
+
+    /// Publishes bytes already encoded (the outbox keeps events encoded).
+    public func publish(encoded body: [UInt8], header: EnvelopeHeader) async throws {
+        try await connection.publish(.event(body: body, header: header, publisher: service))
+    }
+
+    /// Sends an answer straight to a requester's `reply_to` queue (default exchange).
+    public func reply<E: Event>(_ envelope: Envelope<E>, to replyQueue: String) async throws {
+        let body = try codec.encode(envelope)
+        var message = OutgoingMessage.event(body: body, header: envelope.header, publisher: service)
+        message.exchange = ""
+        message.routingKey = replyQueue
+        // Replies are worthless after the requester's deadline and it will not be
+        // restarted to read them: keep them off the disk.
+        message.properties.persistent = false
+        try await connection.publish(message)
+    }
+}

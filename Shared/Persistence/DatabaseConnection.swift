@@ -1,0 +1,135 @@
+import CLibPQ
+import Foundation
+
+/// A failed database operation.
+public struct DatabaseError: Error, CustomStringConvertible {
+    public enum Kind: Sendable {
+        /// The server could not be reached or the connection broke; retrying may work.
+        case connection
+        /// The server rejected the statement (see `sqlState`).
+        case statement
+    }
+
+    public let kind: Kind
+    /// The five-character SQLSTATE, when the server sent one (`23505` is a unique violation).
+    public let sqlState: String?
+    public let message: String
+
+    public var description: String {
+        "\(sqlState.map { "[\($0)] " } ?? "")\(message)"
+    }
+
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+}
+
+/// One libpq connection. It is lent by `DatabasePool` to one caller at a time and only
+/// used on that lending's thread, never on Swift's cooperative pool.
+///
+/// `@unchecked Sendable`: the pool hands a connection to exactly one closure at a time and
+/// runs that closure on the connection's own serial dispatch queue, so the `PGconn` is
+/// never touched by two threads at once (libpq's rule).
+public final class DatabaseConnection: @unchecked Sendable {
+    private var handle: OpaquePointer?
+    private let connectionString: String
+    let queue: DispatchQueue
+
+    init(connectionString: String, label: String) {
+        self.connectionString = connectionString
+        self.queue = DispatchQueue(label: label)
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Connects if not connected, or reconnects after the connection broke.
+    func ensureConnected() throws(DatabaseError) {
+        if let handle, PQstatus(handle) == CONNECTION_OK { return }
+        if let handle { PQfinish(handle) }
+        handle = PQconnectdb(connectionString)
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            throw DatabaseError(kind: .connection, sqlState: nil, message: Self.trim(message))
+        }
+        // Keep NOTICE messages off stderr, and make every session speak ISO dates in UTC,
+        // which `Row.date` parses.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        _ = try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
+    }
+
+    /// Whether the connection is still usable (after an error, the pool reconnects it).
+    var isHealthy: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, …).
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [any SQLParameter] = [])
+        throws(DatabaseError) -> QueryResult
+    {
+        guard let handle else {
+            throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected")
+        }
+        let texts = parameters.map { $0.sqlText }
+        let result: OpaquePointer? =
+            if parameters.isEmpty {
+                PQexec(handle, sql)
+            } else {
+                withCStrings(texts) { pointers in
+                    PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+                }
+            }
+        guard let result else {
+            throw DatabaseError(
+                kind: .connection, sqlState: nil, message: Self.trim(String(cString: PQerrorMessage(handle))))
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = Self.trim(String(cString: PQresultErrorMessage(result)))
+            let broken = PQstatus(handle) != CONNECTION_OK
+            throw DatabaseError(kind: broken ? .connection : .statement, sqlState: sqlState, message: message)
+        }
+        return Self.read(result)
+    }
+
+    private static func read(_ result: OpaquePointer) -> QueryResult {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var columns: [String: Int] = [:]
+        for column in 0..<columnCount {
+            columns[String(cString: PQfname(result, Int32(column)))] = column
+        }
+        var rows: [Row] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(Row(columns: columns, values: values))
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return QueryResult(rows: rows, affectedRows: affected)
+    }
+
+    private static func trim(_ message: String) -> String {
+        message.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Calls `body` with C strings for each text (NULL for nil) that live for the call.
+private func withCStrings<R>(_ texts: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
+    defer {
+        for copy in copies { free(copy) }
+    }
+    return body(copies.map { $0.map { UnsafePointer($0) } })
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A fixed-size pool of libpq connections.
+///
+/// Configure it with a standard libpq connection string (keyword/value or URI), so `PG*`
+/// variables, `.pgpass`, `sslmode` and multi-host strings work as operators expect.
+/// Connections open lazily and reconnect after a failure. Every blocking libpq call runs
+/// on the lent connection's own dispatch queue, never on Swift's cooperative pool.
+public final class DatabasePool: Sendable {
+    public let size: Int
+    private let state: Mutex<State>
+    private let logger: Logger
+
+    private struct State {
+        var idle: [DatabaseConnection]
+        var waiters: [(UUID, CheckedContinuation<DatabaseConnection, any Error>)] = []
+        var isClosed = false
+    }
+
+    public init(connectionString: String, size: Int = 4, name: String = "db", logger: Logger) {
+        self.size = max(1, size)
+        self.logger = logger
+        let connections = (0..<max(1, size)).map {
+            DatabaseConnection(connectionString: connectionString, label: "\(name)-\($0)")
+        }
+        self.state = Mutex(State(idle: connections))
+    }
+
+    /// Lends a connection to `body` on a thread of its own, reconnecting it first if
+    /// needed. The connection returns to the pool afterwards.
+    @discardableResult
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (DatabaseConnection) throws -> T
+    ) async throws -> T {
+        let connection = try await acquire()
+        defer { release(connection) }
+        return try await withCheckedThrowingContinuation { continuation in
+            connection.queue.async {
+                do {
+                    try connection.ensureConnected()
+                    continuation.resume(returning: try body(connection))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` inside one transaction: committed if it returns, rolled back if it
+    /// throws.
+    @discardableResult
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (DatabaseConnection) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            try connection.execute("BEGIN")
+            do {
+                let value = try body(connection)
+                try connection.execute("COMMIT")
+                return value
+            } catch {
+                if connection.isHealthy { _ = try? connection.execute("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Whether the database answers now (for `/ready`).
+    public func isReachable() async -> Bool {
+        (try? await withConnection { try $0.execute("SELECT 1") }) != nil
+    }
+
+    /// Fails waiting callers; connections close as they are released.
+    public func close() {
+        let waiters = state.withLock { state in
+            state.isClosed = true
+            let waiters = state.waiters
+            state.waiters = []
+            state.idle = []
+            return waiters
+        }
+        for (_, waiter) in waiters {
+            waiter.resume(throwing: DatabaseError(kind: .connection, sqlState: nil, message: "pool closed"))
+        }
+    }
+
+    private func acquire() async throws -> DatabaseConnection {
+        let ticket = UUID()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let lent: Result<DatabaseConnection, DatabaseError>? = state.withLock { state in
+                    if state.isClosed {
+                        return .failure(DatabaseError(kind: .connection, sqlState: nil, message: "pool closed"))
+                    }
+                    if let connection = state.idle.popLast() { return .success(connection) }
+                    state.waiters.append((ticket, continuation))
+                    return nil
+                }
+                if let lent { continuation.resume(with: lent) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.waiters.firstIndex { $0.0 == ticket }.map { state.waiters.remove(at: $0).1 }
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    private func release(_ connection: DatabaseConnection) {
+        let waiter: CheckedContinuation<DatabaseConnection, any Error>? = state.withLock { state in
+            if state.isClosed { return nil }
+            if state.waiters.isEmpty {
+                state.idle.append(connection)
+                return nil
+            }
+            return state.waiters.removeFirst().1
+        }
+        waiter?.resume(returning: connection)
+    }
+}

@@ -1,0 +1,139 @@
+import Contracts
+import Foundation
+import Messaging
+
+/// A configuration problem found at start-up, naming the variable to fix.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
+    public var description: String {
+        "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Reads `KINDRED_*` variables, collecting every problem instead of stopping at the first,
+/// so one start-up tells an operator everything that is wrong.
+public struct EnvironmentReader {
+    public let environment: [String: String]
+    public private(set) var problems: [String] = []
+
+    public init(_ environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    public mutating func string(_ name: String, default fallback: String) -> String {
+        guard let value = environment[name], !value.isEmpty else { return fallback }
+        return value
+    }
+
+    /// A required secret. Its value is never echoed in an error.
+    public mutating func secret(_ name: String, minimumLength: Int, purpose: String) -> String {
+        guard let value = environment[name], !value.isEmpty else {
+            problems.append("\(name) is required (\(purpose))")
+            return ""
+        }
+        if value.utf8.count < minimumLength {
+            problems.append("\(name) must be at least \(minimumLength) bytes long (\(purpose))")
+        }
+        return value
+    }
+
+    public mutating func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
+        guard let text = environment[name], !text.isEmpty else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            problems.append(
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+            return fallback
+        }
+        return value
+    }
+
+    public mutating func choice<T: RawRepresentable & CaseIterable>(
+        _ name: String, default fallback: T
+    ) -> T where T.RawValue == String {
+        guard let text = environment[name], !text.isEmpty else { return fallback }
+        guard let value = T(rawValue: text) else {
+            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+            problems.append("\(name) must be one of \(allowed), not '\(text)'")
+            return fallback
+        }
+        return value
+    }
+
+    public mutating func problem(_ text: String) { problems.append(text) }
+
+    /// Throws if anything was wrong.
+    public func validate() throws(ConfigurationError) {
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+    }
+}
+
+public enum LogLevelName: String, CaseIterable, Sendable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+/// What every service reads from its environment. See the README's configuration table.
+public struct ServiceConfiguration: Sendable {
+    public var service: ServiceName
+    /// `KINDRED_HTTP_HOST`, default 127.0.0.1.
+    public var httpHost: String
+    /// `KINDRED_HTTP_PORT`, default per service (DESIGN.md §5).
+    public var httpPort: Int
+    /// `KINDRED_AMQP_URL`, default `amqp://kindred_<service>@127.0.0.1:5672/kindred`; it must
+    /// carry the broker user's password.
+    public var amqp: AMQPEndpoint
+    /// `KINDRED_DATABASE_URL`, a libpq connection string; default
+    /// `host=127.0.0.1 port=5432 dbname=kindred_<service> user=kindred_<service>` (the
+    /// password then comes from `PGPASSWORD` or `.pgpass`, as libpq does).
+    public var databaseURL: String
+    /// `KINDRED_DB_POOL_SIZE`, default 4.
+    public var databasePoolSize: Int
+    /// `KINDRED_QUEUE_TYPE`: classic (default) or quorum.
+    public var queueType: QueueType
+    /// `KINDRED_LOG_LEVEL`, default info.
+    public var logLevel: LogLevelName
+    /// `KINDRED_INSTANCE_ID`, default a random id; names per-instance queues.
+    public var instanceID: String
+    /// `KINDRED_SHUTDOWN_SECONDS`, default 10: how long a graceful stop may take.
+    public var shutdownSeconds: Int
+
+    public static func defaultPort(of service: ServiceName) -> Int {
+        switch service {
+        case .gateway: 8080
+        case .profile: 8081
+        case .matching: 8082
+        case .notification: 8083
+        case .payment: 8084
+        case .media: 8085
+        }
+    }
+
+    public init(service: ServiceName, reader: inout EnvironmentReader) {
+        self.service = service
+        let role = "kindred_\(service.rawValue)"
+        httpHost = reader.string("KINDRED_HTTP_HOST", default: "127.0.0.1")
+        httpPort = reader.integer("KINDRED_HTTP_PORT", default: Self.defaultPort(of: service), range: 1...65535)
+        let amqpURL = reader.string("KINDRED_AMQP_URL", default: "amqp://\(role)@127.0.0.1:5672/kindred")
+        do {
+            amqp = try AMQPEndpoint(url: amqpURL)
+            if URLComponents(string: amqpURL)?.password == nil {
+                reader.problem(
+                    "KINDRED_AMQP_URL must include the password of broker user \(amqp.user) (amqp://user:password@host:port/vhost)"
+                )
+            }
+        } catch {
+            reader.problem("KINDRED_AMQP_URL: \(error)")
+            amqp = AMQPEndpoint(user: role, password: "")
+        }
+        databaseURL = reader.string(
+            "KINDRED_DATABASE_URL", default: "host=127.0.0.1 port=5432 dbname=\(role) user=\(role)")
+        databasePoolSize = reader.integer("KINDRED_DB_POOL_SIZE", default: 4, range: 1...64)
+        queueType = reader.choice("KINDRED_QUEUE_TYPE", default: QueueType.classic)
+        logLevel = reader.choice("KINDRED_LOG_LEVEL", default: LogLevelName.info)
+        instanceID = reader.string(
+            "KINDRED_INSTANCE_ID", default: String(UUID().uuidString.prefix(8)).lowercased())
+        shutdownSeconds = reader.integer("KINDRED_SHUTDOWN_SECONDS", default: 10, range: 1...600)
+    }
+}

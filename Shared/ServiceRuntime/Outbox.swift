@@ -1,0 +1,195 @@
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import Metrics
+import Persistence
+import ServiceLifecycle
+import Synchronization
+
+/// The tables every service has, defined once: the transactional outbox (one row per
+/// event the service publishes) and the inbox (one row per message it processed, per
+/// queue).
+public enum SharedMigrations {
+    public static let component = "shared"
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "outbox and inbox",
+            sql: """
+                CREATE TABLE outbox (
+                    position bigserial PRIMARY KEY,
+                    event_id uuid NOT NULL UNIQUE,
+                    event_type text NOT NULL,
+                    subject text,
+                    correlation_id text NOT NULL,
+                    occurred_at timestamptz NOT NULL,
+                    body text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    published_at timestamptz
+                );
+                CREATE INDEX outbox_unpublished ON outbox (position) WHERE published_at IS NULL;
+                CREATE TABLE inbox (
+                    queue text NOT NULL,
+                    message_id text NOT NULL,
+                    processed_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (queue, message_id)
+                );
+                """)
+    ]
+}
+
+/// Writes events into the outbox inside the caller's transaction.
+public enum Outbox {
+    /// Adds an event to the outbox; it is published after the transaction commits.
+    public static func append<E: Event>(_ envelope: Envelope<E>, on connection: DatabaseConnection) throws {
+        let body = String(decoding: try EnvelopeCodec().encode(envelope), as: UTF8.self)
+        try connection.execute(
+            """
+            INSERT INTO outbox (event_id, event_type, subject, correlation_id, occurred_at, body)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            [envelope.id, envelope.type.rawValue, envelope.subject, envelope.correlationid, envelope.time, body])
+    }
+}
+
+/// Records processed message ids so that a redelivered message is a no-op.
+public enum Inbox {
+    /// Claims a message for processing inside the caller's transaction. Returns false if
+    /// this queue already processed it (the caller then does nothing).
+    public static func claim(queue: String, messageID: String, on connection: DatabaseConnection) throws -> Bool {
+        try connection.execute(
+            "INSERT INTO inbox (queue, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [queue, messageID]
+        ).affectedRows == 1
+    }
+}
+
+/// Publishes outbox rows with publisher confirms and marks them sent.
+///
+/// It wakes when this process commits new rows (`wake()`) and also polls, so rows written
+/// by an instance that died are published too. Rows are locked with `SKIP LOCKED` while
+/// they are published, so several instances never publish the same row at once; a crash
+/// between the confirm and the mark publishes a row again, which consumers' inboxes make
+/// harmless.
+public final class OutboxRelay: Service, Sendable {
+    private let pool: DatabasePool
+    private let publisher: EventPublisher
+    private let logger: Logger
+    private let pollInterval: Duration
+    private let batchSize: Int
+    private let wakeups: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let published: Counter
+
+    public init(
+        pool: DatabasePool, publisher: EventPublisher, logger: Logger,
+        pollInterval: Duration = .seconds(1), batchSize: Int = 100
+    ) {
+        self.pool = pool
+        self.publisher = publisher
+        self.logger = logger
+        self.pollInterval = pollInterval
+        self.batchSize = batchSize
+        (wakeups, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        published = Counter(label: "kindred_outbox_published_total")
+    }
+
+    /// Asks the relay to look at the outbox now (after a commit that added rows).
+    public func wake() { wakeContinuation.yield() }
+
+    public func run() async throws {
+        let ticker = wakeContinuation
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [pollInterval] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: pollInterval)
+                    ticker.yield()
+                }
+            }
+            group.addTask { [self] in
+                for await _ in wakeups.cancelOnGracefulShutdown() {
+                    await drain()
+                }
+                // Graceful shutdown: flush what is left before returning.
+                await drain()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Publishes until the outbox is empty or publishing fails (retried on the next wake).
+    func drain() async {
+        while true {
+            do {
+                let count = try await publishBatch()
+                if count < batchSize { return }
+            } catch {
+                logger.warning("outbox relay paused", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    /// Publishes one batch inside a transaction that holds the rows' locks.
+    func publishBatch() async throws -> Int {
+        let connectionPublisher = publisher
+        let limit = batchSize
+        let count = try await pool.transaction { connection -> Int in
+            let rows = try connection.execute(
+                """
+                SELECT position, body FROM outbox WHERE published_at IS NULL
+                ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED
+                """, [limit]
+            ).rows
+            guard !rows.isEmpty else { return 0 }
+            let batch = rows.compactMap { row -> (Int64, [UInt8])? in
+                guard let position = row.int64("position"), let body = row.string("body") else { return nil }
+                return (position, Array(body.utf8))
+            }
+            // Publishing is async; this closure runs on the connection's own thread, so it
+            // waits for the confirms with a semaphore there, never on the cooperative pool.
+            let outcome = BlockingAwait.run {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (_, body) in batch {
+                        group.addTask {
+                            let header = try EnvelopeCodec().decodeHeader(body)
+                            try await connectionPublisher.publish(encoded: body, header: header)
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            try outcome.get()
+            let positions = "{" + batch.map { String($0.0) }.joined(separator: ",") + "}"
+            try connection.execute(
+                "UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])", [positions])
+            return batch.count
+        }
+        published.increment(by: count)
+        return count
+    }
+}
+
+/// Waits for async work from a thread that is not part of Swift's cooperative pool.
+enum BlockingAwait {
+    static func run(_ work: @escaping @Sendable () async throws -> Void) -> Result<Void, any Error> {
+        let box = ResultBox()
+        let semaphore = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await work()
+                box.set(.success(()))
+            } catch { box.set(.failure(error)) }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.get()
+    }
+
+    private final class ResultBox: Sendable {
+        private let value = Mutex<Result<Void, any Error>>(.success(()))
+        func set(_ result: Result<Void, any Error>) { value.withLock { $0 = result } }
+        func get() -> Result<Void, any Error> { value.withLock { $0 } }
+    }
+}

@@ -1,0 +1,215 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import Metrics
+import Persistence
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// Everything a running service shares: its configuration, database pool, broker
+/// connections, outbox relay and readiness.
+public final class KindredRuntime: Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    public let pool: DatabasePool
+    /// Consumes the service's queues and publishes its dead letters and requests.
+    public let consumerConnection: AMQPConnection
+    /// Publishes events (outbox relay) and replies. Kept apart from consuming so that a
+    /// broker blocking publishers (resource alarm) never stalls acknowledgements.
+    public let publisherConnection: AMQPConnection
+    public let publisher: EventPublisher
+    public let relay: OutboxRelay
+    public let readiness: Readiness
+    public let metrics: PrometheusCollectorRegistry
+
+    public init(configuration: ServiceConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        let name = configuration.service.rawValue
+        pool = DatabasePool(
+            connectionString: configuration.databaseURL, size: configuration.databasePoolSize, name: name,
+            logger: logger)
+        consumerConnection = AMQPConnection(endpoint: configuration.amqp, name: "\(name)-consume", logger: logger)
+        publisherConnection = AMQPConnection(endpoint: configuration.amqp, name: "\(name)-publish", logger: logger)
+        publisher = EventPublisher(connection: publisherConnection, service: configuration.service)
+        relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
+        readiness = Readiness(connections: [consumerConnection, publisherConnection], pool: pool)
+    }
+
+    public var service: ServiceName { configuration.service }
+
+    /// Closes the broker connections and the database pool.
+    public func close() {
+        consumerConnection.close()
+        publisherConnection.close()
+        pool.close()
+    }
+
+    /// Runs a handler's effects in one transaction with the inbox claim of the message,
+    /// then wakes the outbox relay. A message this queue already processed is skipped.
+    public func handleOnce(
+        _ delivery: Delivery, header: EnvelopeHeader,
+        _ effects: @escaping @Sendable (DatabaseConnection) throws -> Void
+    ) async throws {
+        let queue = delivery.queue
+        let messageID = header.id.uuidString
+        try await pool.transaction { connection in
+            guard try Inbox.claim(queue: queue, messageID: messageID, on: connection) else { return }
+            try effects(connection)
+        }
+        relay.wake()
+    }
+}
+
+/// What a service adds to the runtime: its migrations, consumers, background work and
+/// HTTP routes.
+public struct ServiceParts: Sendable {
+    public var migrations: [Migration]
+    public var consumers: [EventConsumer]
+    public var background: [any Service]
+    public var routes: @Sendable (Router<BasicRequestContext>) -> Void
+
+    public init(
+        migrations: [Migration], consumers: [EventConsumer] = [], background: [any Service] = [],
+        routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
+    ) {
+        self.migrations = migrations
+        self.consumers = consumers
+        self.background = background
+        self.routes = routes
+    }
+}
+
+/// The one entry point of every service executable.
+public enum ServiceHost {
+    /// Reads the configuration (exiting with a clear message if it is wrong), bootstraps
+    /// logging and metrics once, builds the service and runs it until SIGTERM or SIGINT.
+    ///
+    /// `build` may read more configuration with the reader; every problem is reported
+    /// together before anything starts.
+    public static func main(
+        _ service: ServiceName,
+        build: @escaping (KindredRuntime, inout EnvironmentReader) throws -> ServiceParts
+    ) async {
+        var reader = EnvironmentReader()
+        let configuration = ServiceConfiguration(service: service, reader: &reader)
+        let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = JSONLineLogHandler(label: label, level: level)
+            handler.metadata["service"] = "\(service.rawValue)"
+            handler.metadata["instance"] = "\(configuration.instanceID)"
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "kindred.\(service.rawValue)")
+        let runtime = KindredRuntime(configuration: configuration, logger: logger, metrics: registry)
+        do {
+            let parts = try build(runtime, &reader)
+            try reader.validate()
+            try await run(runtime, parts)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("kindred \(service.rawValue): \(error)\n".utf8))
+            exit(2)
+        } catch {
+            logger.critical("service stopped", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+
+    /// Runs a built service: start-up (topology, migrations), then consumers, background
+    /// services and the outbox relay, and the HTTP server last; shutdown in reverse.
+    public static func run(_ runtime: KindredRuntime, _ parts: ServiceParts) async throws {
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        OperationalRoutes.add(to: router, readiness: runtime.readiness, metrics: runtime.metrics)
+        parts.routes(router)
+        let configuration = runtime.configuration
+        var services: [any Service] = [
+            StartupStep(runtime: runtime, migrations: parts.migrations),
+            GatedService(readiness: runtime.readiness, inner: runtime.relay),
+        ]
+        services += parts.consumers.map { ConsumerService(readiness: runtime.readiness, consumer: $0) }
+        services += parts.background
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
+            services: services,
+            logger: runtime.logger)
+        runtime.logger.info(
+            "starting",
+            metadata: [
+                "http": "\(configuration.httpHost):\(configuration.httpPort)",
+                "amqp": "\(configuration.amqp)",
+            ])
+        defer { runtime.close() }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        runtime.logger.info("stopped")
+    }
+}
+
+extension ServiceHost {
+    /// Declares the service's topology and applies the shared and the service's migrations,
+    /// retrying while the database is away, then marks the runtime started.
+    public static func prepare(_ runtime: KindredRuntime, migrations: [Migration]) async throws {
+        let topology = Topology.forService(runtime.service, queueType: runtime.configuration.queueType)
+        try await runtime.consumerConnection.declare(topology)
+        let migrator = Migrator(pool: runtime.pool, logger: runtime.logger)
+        var delay = Duration.milliseconds(250)
+        while true {
+            do {
+                try await migrator.migrate(component: SharedMigrations.component, SharedMigrations.all)
+                try await migrator.migrate(component: runtime.service.rawValue, migrations)
+                break
+            } catch let error as DatabaseError where error.kind == .connection {
+                runtime.logger.warning("database not reachable yet", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+        runtime.readiness.markStarted()
+    }
+}
+
+/// Declares the service's topology and applies its migrations (retrying while the broker
+/// or the database is away), marks the service started, then stays until shutdown so the
+/// group keeps its order.
+struct StartupStep: Service {
+    let runtime: KindredRuntime
+    let migrations: [Migration]
+
+    func run() async throws {
+        try await ServiceHost.prepare(runtime, migrations: migrations)
+        runtime.logger.info("ready")
+        try await gracefulShutdown()
+    }
+}
+
+/// Runs a service only once start-up is over.
+struct GatedService: Service {
+    let readiness: Readiness
+    let inner: any Service
+
+    func run() async throws {
+        await readiness.waitUntilStarted()
+        try await inner.run()
+    }
+}
+
+/// Runs one consumer until graceful shutdown: it then stops taking messages and finishes
+/// the ones it holds.
+struct ConsumerService: Service {
+    let readiness: Readiness
+    let consumer: EventConsumer
+
+    func run() async throws {
+        await readiness.waitUntilStarted()
+        try await cancelWhenGracefulShutdown {
+            try await consumer.run()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Contracts
+import Foundation
+import Messaging
+import Testing
+
+@testable import GatewayService
+
+@Suite("Access tokens")
+struct AccessTokenTests {
+    let now = Date(timeIntervalSince1970: 1_795_348_800)
+    let userID = UUID()
+    let secret = String(repeating: "s", count: 32)
+
+    @Test("a token verifies until it expires after 15 minutes")
+    func lifetime() throws {
+        let tokens = AccessTokens(keys: ["k1": secret], signingKeyID: "k1", lifetimeSeconds: 900)
+        let token = tokens.issue(userID: userID, now: now)
+        let claims = try tokens.verify(token, now: now.addingTimeInterval(899)).get()
+        #expect(claims.sub == userID.uuidString)
+        #expect(claims.exp - claims.iat == 900)
+        #expect(tokens.verify(token, now: now.addingTimeInterval(900)) == .failure(.expired))
+    }
+
+    @Test("a tampered token, a foreign key and garbage are refused")
+    func refused() {
+        let tokens = AccessTokens(keys: ["k1": secret], signingKeyID: "k1", lifetimeSeconds: 900)
+        let token = tokens.issue(userID: userID, now: now)
+        var parts = token.split(separator: ".").map(String.init)
+        let otherClaims = AccessTokens.base64URL(Data(#"{"sub":"someone-else","exp":9999999999}"#.utf8))
+        parts[1] = otherClaims
+        #expect(tokens.verify(parts.joined(separator: "."), now: now) == .failure(.badSignature))
+        let stranger = AccessTokens(keys: ["k9": secret], signingKeyID: "k9", lifetimeSeconds: 900)
+        #expect(tokens.verify(stranger.issue(userID: userID, now: now), now: now) == .failure(.unknownKey))
+        #expect(tokens.verify("not.a.token", now: now) == .failure(.malformed))
+        #expect(tokens.verify("", now: now) == .failure(.malformed))
+    }
+
+    @Test("after a key rotation, tokens of the previous key stay valid")
+    func rotation() throws {
+        let old = AccessTokens(keys: ["k1": secret], signingKeyID: "k1", lifetimeSeconds: 900)
+        let rotated = AccessTokens(
+            keys: ["k1": secret, "k2": String(repeating: "t", count: 32)], signingKeyID: "k2", lifetimeSeconds: 900)
+        #expect(throws: Never.self) { try rotated.verify(old.issue(userID: userID, now: now), now: now).get() }
+        #expect(old.verify(rotated.issue(userID: userID, now: now), now: now) == .failure(.unknownKey))
+    }
+}
+
+@Suite("Credentials")
+struct CredentialTests {
+    @Test("e-mails are normalised; short passwords and bad addresses are named")
+    func rules() throws {
+        let valid = try Credentials.validate(email: "  Ada@Example.COM ", password: "correct horse").get()
+        #expect(valid.email == "ada@example.com")
+        guard case .failure(let invalid) = Credentials.validate(email: "ada@", password: "short") else {
+            Issue.record("accepted invalid credentials")
+            return
+        }
+        #expect(invalid.errors.map(\.field) == ["email", "password"])
+        guard case .failure(let missing) = Credentials.validate(email: nil, password: nil) else {
+            Issue.record("accepted missing credentials")
+            return
+        }
+        #expect(missing.errors.map(\.message) == ["is required", "is required"])
+        let longest = String(repeating: "p", count: 73)
+        #expect((try? Credentials.validate(email: "a@b.co", password: longest).get()) == nil)
+    }
+}
+
+@Suite("Failures become problems")
+struct ProblemMappingTests {
+    @Test("each request failure maps to its HTTP status")
+    func statuses() {
+        #expect(ProfileRoutes.problem(for: .deadlineExceeded).statusCode == 504)
+        #expect(ProfileRoutes.problem(for: .unavailable("broker down")).statusCode == 503)
+        #expect(ProfileRoutes.problem(for: .unavailable("broker down")).retryAfter == 5)
+        #expect(ProfileRoutes.problem(for: .invalidReply("?")).statusCode == 502)
+        let invalid = RequestFailed(
+            code: .validationFailed, detail: "bad", fieldErrors: [FieldError(field: "gender", message: "no")])
+        let problem = ProfileRoutes.problem(for: .failed(invalid))
+        #expect(problem.statusCode == 422)
+        #expect(problem.errors == [FieldError(field: "gender", message: "no")])
+        #expect(ProfileRoutes.problem(for: .failed(RequestFailed(code: .notFound, detail: ""))).statusCode == 404)
+    }
+
+    @Test("a problem document has the RFC 9457 members")
+    func document() throws {
+        let json = String(
+            decoding: try KindredJSON.encoder().encode(Problem.validation([FieldError(field: "email", message: "x")])),
+            as: UTF8.self)
+        #expect(json.contains(#""status":422"#))
+        #expect(json.contains(#""title":"Some fields are invalid""#))
+        #expect(json.contains(#""type":"https://kindred.example/problems/validation""#))
+        #expect(json.contains(#""errors":[{"field":"email","message":"x"}]"#))
+    }
+}

@@ -1,0 +1,12 @@
+import Contracts
+import MediaService
+import TestSupport
+import Testing
+
+@Suite("Media service start-up")
+struct MediaServiceTests {
+    @Test("it migrates its own database, declares its queues and reports ready")
+    func startsAndIsReady() async throws {
+        try await ServiceHarness.expectStartsAndIsReady(.media, build: MediaService.build)
+    }
+}
