@@ -66,6 +66,10 @@ var targets: [Target] = [
         ],
         path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(
+        name: "FaultTests",
+        dependencies: ["TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP"],
+        path: "Tests/FaultTests", swiftSettings: swiftSettings),
+    .testTarget(
         name: "EndToEndTests",
         dependencies: ["TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP"],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),

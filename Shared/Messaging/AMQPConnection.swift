@@ -20,6 +20,7 @@ public final class AMQPConnection: Sendable {
         var commands: [Command] = []
         var isConnected = false
         var lastError: String = "not connected yet"
+        var connectionsMade = 0
         var isClosed = false
         var readinessWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -62,6 +63,9 @@ public final class AMQPConnection: Sendable {
 
     /// Whether the connection is up now (for `/ready`).
     public var isConnected: Bool { mailbox.state.withLock { $0.isConnected } }
+
+    /// How many times the connection was established (1 if it never failed).
+    public var connectionsMade: Int { mailbox.state.withLock { $0.connectionsMade } }
 
     /// Why the connection is down, if it is.
     public var lastError: String { mailbox.state.withLock { $0.lastError } }

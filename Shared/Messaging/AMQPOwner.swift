@@ -165,6 +165,7 @@ final class AMQPOwner {
     private func markConnected() {
         let waiters = mailbox.state.withLock { state in
             state.isConnected = true
+            state.connectionsMade += 1
             state.lastError = ""
             let waiters = state.readinessWaiters
             state.readinessWaiters = []

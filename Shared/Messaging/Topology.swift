@@ -65,8 +65,10 @@ public struct Topology: Sendable, Hashable {
 
     /// What a service declares, straight from the registry: the exchange, and for every
     /// event type it consumes the durable queue `<EventType>.<service>` bound with the
-    /// routing key `<EventType>`, plus its `.dead` queue.
-    public static func forService(_ service: ServiceName, queueType: QueueType) -> Topology {
+    /// routing key `<EventType>`, its retry queues and its `.dead` queue.
+    public static func forService(
+        _ service: ServiceName, queueType: QueueType, retryPolicy: RetryPolicy = .standard
+    ) -> Topology {
         var queues: [QueueDeclaration] = []
         for descriptor in EventRegistry.consumed(by: service) {
             let name = EventRegistry.queueName(for: descriptor.type, consumer: service)
@@ -76,6 +78,7 @@ public struct Topology: Sendable, Hashable {
                     name: name, arguments: arguments,
                     bindings: [Binding(exchange: exchangeName, routingKey: descriptor.type.rawValue)]
                 ))
+            queues += retryPolicy.queues(for: name, arguments: arguments)
             queues.append(
                 QueueDeclaration(name: EventRegistry.deadQueueName(for: name), arguments: arguments))
         }

@@ -96,8 +96,15 @@ public struct ServiceConfiguration: Sendable {
     public var logLevel: LogLevelName
     /// `KINDRED_INSTANCE_ID`, default a random id; names per-instance queues.
     public var instanceID: String
-    /// `KINDRED_SHUTDOWN_SECONDS`, default 10: how long a graceful stop may take.
+    /// `KINDRED_SHUTDOWN_SECONDS`, default 10: how long a graceful stop may take before
+    /// what is left is cancelled.
     public var shutdownSeconds: Int
+    /// `KINDRED_RETRY_DELAYS`, default `1s,10s,1m,10m`: the delays before each retry of a
+    /// message whose handler failed; after the last, the message goes to `.dead`.
+    public var retryPolicy: RetryPolicy
+    /// `KINDRED_OUTBOX_RETENTION_HOURS`, default 168 (7 days): how long published outbox
+    /// rows (the archive events are replayed from) and inbox rows are kept.
+    public var outboxRetentionHours: Int
 
     public static func defaultPort(of service: ServiceName) -> Int {
         switch service {
@@ -135,5 +142,15 @@ public struct ServiceConfiguration: Sendable {
         instanceID = reader.string(
             "KINDRED_INSTANCE_ID", default: String(UUID().uuidString.prefix(8)).lowercased())
         shutdownSeconds = reader.integer("KINDRED_SHUTDOWN_SECONDS", default: 10, range: 1...600)
+        let delays = reader.string("KINDRED_RETRY_DELAYS", default: "1s,10s,1m,10m")
+        if let policy = RetryPolicy.parse(delays) {
+            retryPolicy = policy
+        } else {
+            reader.problem(
+                "KINDRED_RETRY_DELAYS must be a comma-separated list like 1s,10s,1m,10m (units ms, s, m, h), not '\(delays)'"
+            )
+            retryPolicy = .standard
+        }
+        outboxRetentionHours = reader.integer("KINDRED_OUTBOX_RETENTION_HOURS", default: 168, range: 1...8760)
     }
 }

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import Persistence
 
 extension KindredRuntime {
     /// A consumer of this service's queue for `E` (`<EventType>.<service>`) that decodes
@@ -13,11 +14,18 @@ extension KindredRuntime {
         let codec = EnvelopeCodec()
         return EventConsumer(
             connection: consumerConnection, queue: queue, acceptedTypes: [E.eventType], prefetch: prefetch,
-            concurrency: concurrency, logger: logger
+            concurrency: concurrency, retryPolicy: configuration.retryPolicy, isTransient: Self.isTransient,
+            logger: logger
         ) { _, delivery in
             let envelope = try codec.decode(E.self, from: delivery.body)
             try await handler(envelope, delivery)
         }
+    }
+
+    /// Errors that say a dependency is away rather than that the message is bad: the
+    /// handler is retried in place until it is back.
+    @Sendable static func isTransient(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.kind == .connection
     }
 
     /// Answers a request on its `reply_to` queue, with its result or a typed failure.

@@ -34,8 +34,37 @@ public enum SharedMigrations {
                     processed_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (queue, message_id)
                 );
-                """)
+                """),
+        Migration(
+            version: 2, name: "projection positions",
+            sql: """
+                CREATE TABLE projection_positions (
+                    projection text NOT NULL,
+                    aggregate text NOT NULL,
+                    sequence bigint NOT NULL,
+                    PRIMARY KEY (projection, aggregate)
+                );
+                """),
     ]
+}
+
+/// The newest `sequence` a projection holds per aggregate, so that events arriving out of
+/// order (retries, several consumers, replays) never overwrite newer state with older.
+public enum ProjectionPosition {
+    /// Moves `projection`'s position for `aggregate` to `sequence` inside the caller's
+    /// transaction. Returns false, and changes nothing, when it already holds that
+    /// sequence or a newer one: the caller must then ignore the event.
+    public static func advance(
+        projection: String, aggregate: String, to sequence: Int64, on connection: DatabaseConnection
+    ) throws -> Bool {
+        try connection.execute(
+            """
+            INSERT INTO projection_positions (projection, aggregate, sequence) VALUES ($1, $2, $3)
+            ON CONFLICT (projection, aggregate) DO UPDATE SET sequence = EXCLUDED.sequence
+            WHERE projection_positions.sequence < EXCLUDED.sequence
+            """, [projection, aggregate, sequence]
+        ).affectedRows == 1
+    }
 }
 
 /// Writes events into the outbox inside the caller's transaction.
@@ -80,6 +109,8 @@ public final class OutboxRelay: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
     private let published: Counter
+    private let backlog: Gauge
+    private let oldestUnsentAge: Gauge
 
     public init(
         pool: DatabasePool, publisher: EventPublisher, logger: Logger,
@@ -92,6 +123,8 @@ public final class OutboxRelay: Service, Sendable {
         self.batchSize = batchSize
         (wakeups, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         published = Counter(label: "kindred_outbox_published_total")
+        backlog = Gauge(label: "kindred_outbox_backlog")
+        oldestUnsentAge = Gauge(label: "kindred_outbox_oldest_unsent_age_seconds")
     }
 
     /// Asks the relay to look at the outbox now (after a commit that added rows).
@@ -118,17 +151,34 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Publishes until the outbox is empty or publishing fails (retried on the next wake).
+    /// Publishes until the outbox is empty or publishing fails (retried on the next wake),
+    /// then records the backlog.
     func drain() async {
         while true {
             do {
                 let count = try await publishBatch()
-                if count < batchSize { return }
+                if count < batchSize { break }
             } catch {
                 logger.warning("outbox relay paused", metadata: ["error": "\(error)"])
-                return
+                break
             }
         }
+        await measureBacklog()
+    }
+
+    private func measureBacklog() async {
+        let measured = try? await pool.withConnection { connection in
+            try connection.execute(
+                """
+                SELECT count(*) AS backlog,
+                       COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
+                FROM outbox WHERE published_at IS NULL
+                """
+            ).first
+        }
+        guard let row = measured ?? nil else { return }
+        backlog.record(Double(row.int64("backlog") ?? 0))
+        oldestUnsentAge.record(Double(row.string("oldest") ?? "0") ?? 0)
     }
 
     /// Publishes one batch inside a transaction that holds the rows' locks.
@@ -191,5 +241,44 @@ enum BlockingAwait {
         private let value = Mutex<Result<Void, any Error>>(.success(()))
         func set(_ result: Result<Void, any Error>) { value.withLock { $0 = result } }
         func get() -> Result<Void, any Error> { value.withLock { $0 } }
+    }
+}
+
+/// Deletes published outbox rows and inbox rows older than the retention, once an hour.
+/// Published rows are the archive events are replayed from; inbox rows must outlive any
+/// replay of an archived event, so both share one retention.
+struct OutboxJanitor: Service {
+    let pool: DatabasePool
+    let retention: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await sweep()
+                // Cancelled at shutdown: the loop then ends instead of failing the group.
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
+    }
+
+    func sweep() async {
+        let seconds = retention.components.seconds
+        do {
+            let deleted = try await pool.withConnection { connection in
+                let outbox = try connection.execute(
+                    "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", [seconds]
+                ).affectedRows
+                let inbox = try connection.execute(
+                    "DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)", [seconds]
+                ).affectedRows
+                return (outbox, inbox)
+            }
+            if deleted.0 + deleted.1 > 0 {
+                logger.info("expired rows deleted", metadata: ["outbox": "\(deleted.0)", "inbox": "\(deleted.1)"])
+            }
+        } catch {
+            logger.warning("cannot delete expired outbox rows", metadata: ["error": "\(error)"])
+        }
     }
 }

@@ -135,6 +135,9 @@ public enum ServiceHost {
         ]
         services += parts.consumers.map { ConsumerService(readiness: runtime.readiness, consumer: $0) }
         services += parts.background
+        let janitor = OutboxJanitor(
+            pool: runtime.pool, retention: .seconds(configuration.outboxRetentionHours * 3600), logger: runtime.logger)
+        services.append(GatedService(readiness: runtime.readiness, inner: janitor))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
@@ -147,7 +150,14 @@ public enum ServiceHost {
                 "amqp": "\(configuration.amqp)",
             ])
         defer { runtime.close() }
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // The application runs the services above in order and the HTTP server last; a
+        // graceful stop goes in reverse, and whatever is still running when the deadline
+        // passes is cancelled.
+        var group = ServiceGroupConfiguration(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: runtime.logger)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownSeconds)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
         runtime.logger.info("stopped")
     }
 }
@@ -156,7 +166,9 @@ extension ServiceHost {
     /// Declares the service's topology and applies the shared and the service's migrations,
     /// retrying while the database is away, then marks the runtime started.
     public static func prepare(_ runtime: KindredRuntime, migrations: [Migration]) async throws {
-        let topology = Topology.forService(runtime.service, queueType: runtime.configuration.queueType)
+        let topology = Topology.forService(
+            runtime.service, queueType: runtime.configuration.queueType,
+            retryPolicy: runtime.configuration.retryPolicy)
         try await runtime.consumerConnection.declare(topology)
         let migrator = Migrator(pool: runtime.pool, logger: runtime.logger)
         var delay = Duration.milliseconds(250)

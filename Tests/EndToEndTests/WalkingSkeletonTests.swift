@@ -8,7 +8,7 @@ import Testing
 
 /// Starts the six executables as separate processes against the real RabbitMQ and
 /// PostgreSQL, and drives the README's walk-through over HTTP like a client would.
-@Suite("End to end: register, log in, and a profile through request/reply", .serialized)
+@Suite("End to end: register, log in, and a profile through request/reply", .serialized, .timeLimit(.minutes(5)))
 struct WalkingSkeletonTests {
     let http = HTTPClient(timeout: .seconds(15))
 
@@ -36,9 +36,8 @@ struct WalkingSkeletonTests {
         let suite = try RunningSuite.start()
         let notReady = try await suite.waitUntilReady()
         guard notReady.isEmpty else {
-            let logs = notReady.map { "--- \($0.rawValue)\n\(suite.tail(of: $0))" }.joined(separator: "\n")
             _ = try await suite.stop()
-            Issue.record("not ready: \(notReady.map(\.rawValue)):\n\(logs)")
+            Issue.record("not ready: \(notReady.map(\.rawValue)):\n\(suite.tails(notReady))")
             return
         }
         do {

@@ -19,14 +19,20 @@ struct MessagingTests {
     }
 
     /// A queue bound to the test's exchange with `routingKey`, auto-deleted at the end.
-    func declareQueue(_ routingKey: String, dead: Bool = false) async throws -> String {
+    func declareQueue(_ routingKey: String, dead: Bool = false, retry: RetryPolicy? = nil) async throws -> String {
         let queue = TestEnvironment.uniqueName("\(routingKey).tests.")
+        // Removed by the broker a minute after the test stops using them.
+        let expiring: [String: HeaderValue] = ["x-expires": .int(60_000)]
         var queues = [
             QueueDeclaration(
-                name: queue, durable: false, autoDelete: false,
+                name: queue, durable: false, arguments: expiring,
                 bindings: [Binding(exchange: exchange, routingKey: routingKey)])
         ]
-        if dead { queues.append(QueueDeclaration(name: EventRegistry.deadQueueName(for: queue), durable: false)) }
+        if let retry { queues += retry.queues(for: queue, arguments: expiring) }
+        if dead {
+            queues.append(
+                QueueDeclaration(name: EventRegistry.deadQueueName(for: queue), durable: false, arguments: expiring))
+        }
         try await connection.declare(
             Topology(exchanges: [ExchangeDeclaration(name: exchange, durable: false)], queues: queues))
         return queue
@@ -111,9 +117,10 @@ struct MessagingTests {
         defer { connection.close() }
         let queue = try await declareQueue("UserRegistered", dead: true)
         let handled = Counter()
+        // No retries: a failing handler's message goes straight to .dead.
         let consumer = EventConsumer(
             connection: connection, queue: queue, acceptedTypes: ["UserRegistered"], prefetch: 10,
-            logger: TestEnvironment.logger("consumer")
+            retryPolicy: RetryPolicy(delays: []), logger: TestEnvironment.logger("consumer")
         ) { header, _ in
             if header.subject == "explode" { throw TestFailure() }
             handled.increment()
@@ -154,6 +161,103 @@ struct MessagingTests {
         #expect(reasons.sorted() == ["handler-failed", "malformed", "unaccepted-version", "unknown-type"])
     }
 
+    func registeredEnvelope(subject: String) throws -> String {
+        let data = UserRegistered(userId: UUID(), email: "a@example.com", registeredAt: Date())
+        let envelope = Envelope(source: .gateway, time: Date(), subject: subject, data: data, correlationID: "c")
+        return String(decoding: try EnvelopeCodec().encode(envelope), as: UTF8.self)
+    }
+
+    @Test("a handler that fails twice then succeeds is processed once, after two retries")
+    func retryThenSucceed() async throws {
+        defer { connection.close() }
+        let policy = RetryPolicy(delays: [.milliseconds(100), .milliseconds(200), .milliseconds(300)])
+        let queue = try await declareQueue("UserRegistered", dead: true, retry: policy)
+        let runs = Counter()
+        let succeededOnAttempt = Mutex<Int64?>(nil)
+        let consumer = EventConsumer(
+            connection: connection, queue: queue, acceptedTypes: ["UserRegistered"], retryPolicy: policy,
+            logger: TestEnvironment.logger("consumer")
+        ) { _, delivery in
+            runs.increment()
+            if runs.value <= 2 { throw TestFailure() }
+            succeededOnAttempt.withLock { $0 = delivery.properties.headers[DeadLetterHeader.attempts]?.intValue }
+        }
+        let task = Task { try await consumer.run() }
+        defer { task.cancel() }
+        try await connection.publish(message("UserRegistered", body: try registeredEnvelope(subject: "flaky")))
+        #expect(try await eventually { succeededOnAttempt.withLock { $0 } != nil })
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(runs.value == 3)
+        #expect(succeededOnAttempt.withLock { $0 } == 2)
+        #expect(try await connection.status(ofQueue: EventRegistry.deadQueueName(for: queue))?.messages == 0)
+        #expect(policy.queueName(for: queue, retry: 1) == "\(queue).retry.100ms")
+    }
+
+    @Test("a handler that always fails ends in .dead after its retries; the messages behind it go through meanwhile")
+    func retryThenDead() async throws {
+        defer { connection.close() }
+        let policy = RetryPolicy(delays: [.milliseconds(200), .milliseconds(400)])
+        let queue = try await declareQueue("UserRegistered", dead: true, retry: policy)
+        let history = Mutex<[String]>([])
+        let consumer = EventConsumer(
+            connection: connection, queue: queue, acceptedTypes: ["UserRegistered"], retryPolicy: policy,
+            logger: TestEnvironment.logger("consumer")
+        ) { header, _ in
+            if header.subject == "poison" {
+                history.withLock { $0.append("failed") }
+                throw TestFailure()
+            }
+            history.withLock { $0.append("handled") }
+        }
+        let task = Task { try await consumer.run() }
+        defer { task.cancel() }
+        try await connection.publish(message("UserRegistered", body: try registeredEnvelope(subject: "poison")))
+        for index in 0..<5 {
+            try await connection.publish(
+                message("UserRegistered", body: try registeredEnvelope(subject: "good-\(index)")))
+        }
+        let dead = EventRegistry.deadQueueName(for: queue)
+        #expect(try await eventually { try await connection.status(ofQueue: dead)?.messages == 1 })
+        let events = history.withLock { $0 }
+        #expect(events.filter { $0 == "failed" }.count == 3)
+        #expect(events.filter { $0 == "handled" }.count == 5)
+        #expect(events.lastIndex(of: "handled") ?? 99 < events.lastIndex(of: "failed") ?? 0)
+
+        let deliveries = try await connection.consume(queue: dead, prefetch: 1)
+        let deadMessage = try #require(try await next(deliveries))
+        let headers = deadMessage.properties.headers
+        #expect(headers[DeadLetterHeader.reason] == .string("handler-failed"))
+        #expect(headers[DeadLetterHeader.attempts] == .int(3))
+        #expect(headers[DeadLetterHeader.originalQueue] == .string(queue))
+        #expect(headers[DeadLetterHeader.error]?.stringValue?.contains("TestFailure") == true)
+        let first = try #require(headers[DeadLetterHeader.firstFailedAt]?.stringValue.flatMap(Timestamp.parse))
+        let last = try #require(headers[DeadLetterHeader.lastFailedAt]?.stringValue.flatMap(Timestamp.parse))
+        #expect(last.timeIntervalSince(first) >= 0.5)
+        connection.acknowledge(deadMessage)
+    }
+
+    @Test("a service's broker user cannot consume another service's queue")
+    func leastPrivilege() async throws {
+        defer { connection.close() }
+        try await connection.declare(Topology.forService(.profile, queueType: .classic))
+        let gateway = AMQPConnection(
+            endpoint: try AMQPEndpoint(url: try TestEnvironment.amqpURL(of: "gateway")), name: "gateway-user",
+            logger: TestEnvironment.logger("amqp"))
+        defer { gateway.close() }
+        do {
+            _ = try await gateway.consume(queue: "UserRegistered.profile", prefetch: 1)
+            Issue.record("the gateway's user consumed the profile service's queue")
+        } catch let error as AMQPError {
+            #expect("\(error)".contains("403"), "\(error)")
+        }
+        do {
+            try await gateway.declare(Topology(queues: [QueueDeclaration(name: "Sneaky.profile", durable: false)]))
+            Issue.record("the gateway's user declared a queue of the profile service")
+        } catch let error as AMQPError {
+            #expect("\(error)".contains("403"), "\(error)")
+        }
+    }
+
     @Test("a request gets its reply, and a request nobody answers expires at its deadline")
     func requestReply() async throws {
         defer { connection.close() }
@@ -192,6 +296,25 @@ struct MessagingTests {
         await #expect(throws: RequestError.deadlineExceeded) {
             try await client.request(unanswered, timeout: .milliseconds(300))
         }
+    }
+
+    @Test("an idle connection services heartbeats and is never dropped by the broker")
+    func heartbeats() async throws {
+        defer { connection.close() }
+        var endpoint = try TestEnvironment.adminAMQPEndpoint()
+        endpoint.heartbeatSeconds = 1
+        let idle = AMQPConnection(endpoint: endpoint, name: "idle", logger: TestEnvironment.logger("amqp"))
+        defer { idle.close() }
+        let queue = try await declareQueue("Heartbeat")
+        await idle.waitUntilConnected()
+        // The broker closes a connection after two silent heartbeat intervals; this is the
+        // broker's own timer, so the test waits in real time.
+        try await Task.sleep(for: .seconds(4))
+        #expect(idle.isConnected)
+        #expect(idle.connectionsMade == 1, "reconnected: \(idle.lastError)")
+        try await idle.publish(
+            OutgoingMessage(exchange: exchange, routingKey: "Heartbeat", body: [1], properties: MessageProperties()))
+        #expect(try await connection.status(ofQueue: queue)?.messages == 1)
     }
 
     @Test("without a broker, publishing fails at once and the connection says why")
