@@ -65,6 +65,10 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "kindred-bench",
+        dependencies: ["Contracts", "Messaging", "Persistence", "ServiceRuntime", logging],
+        path: "Benchmarks/kindred-bench", swiftSettings: swiftSettings),
     .testTarget(
         name: "FaultTests",
         dependencies: ["TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP"],

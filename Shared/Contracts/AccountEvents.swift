@@ -17,3 +17,55 @@ public struct UserRegistered: SequencedEvent {
         self.sequence = sequence
     }
 }
+
+/// A guest account exists: no e-mail or password yet, only a display name. Published by
+/// the gateway; the profile service starts the guest's profile with that name.
+public struct GuestRegistered: SequencedEvent {
+    public static let eventType: EventType = "GuestRegistered"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var displayName: String
+    public var registeredAt: Date
+    public var sequence: Int64
+
+    public init(userId: UUID, displayName: String, registeredAt: Date, sequence: Int64 = 1) {
+        self.userId = userId
+        self.displayName = displayName
+        self.registeredAt = registeredAt
+        self.sequence = sequence
+    }
+}
+
+/// A guest linked an e-mail and password to their account; the user id is unchanged.
+public struct AccountLinked: SequencedEvent {
+    public static let eventType: EventType = "AccountLinked"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var email: String
+    public var sequence: Int64
+
+    public init(userId: UUID, email: String, sequence: Int64) {
+        self.userId = userId
+        self.email = email
+        self.sequence = sequence
+    }
+}
+
+/// A user was suspended (after reports, or by an operator): they can no longer sign in or
+/// refresh their tokens.
+public struct UserSuspended: SequencedEvent {
+    public static let eventType: EventType = "UserSuspended"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var reason: String
+    public var sequence: Int64
+
+    public init(userId: UUID, reason: String, sequence: Int64) {
+        self.userId = userId
+        self.reason = reason
+        self.sequence = sequence
+    }
+}

@@ -35,6 +35,9 @@ public struct EventDescriptor: Sendable {
 public enum EventRegistry {
     public static let all: [EventDescriptor] = [
         EventDescriptor(UserRegistered.self, role: .fact, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(GuestRegistered.self, role: .fact, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(AccountLinked.self, role: .fact, producer: .gateway),
+        EventDescriptor(UserSuspended.self, role: .fact, producer: .profile, consumers: [.gateway]),
         EventDescriptor(ProfileCreated.self, role: .fact, producer: .profile),
         EventDescriptor(ProfileUpdated.self, role: .fact, producer: .profile),
         EventDescriptor(ProfileRequested.self, role: .request, producer: .gateway, consumers: [.profile]),

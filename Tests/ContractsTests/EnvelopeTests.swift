@@ -113,7 +113,8 @@ struct RegistryTests {
         #expect(EventRegistry.queueName(for: "UserRegistered", consumer: .profile) == "UserRegistered.profile")
         #expect(EventRegistry.deadQueueName(for: "UserRegistered.profile") == "UserRegistered.profile.dead")
         let profileQueues = EventRegistry.consumed(by: .profile).map(\.type.rawValue).sorted()
-        #expect(profileQueues == ["ProfileRequested", "ProfileUpdateRequested", "UserRegistered"])
+        #expect(profileQueues == ["GuestRegistered", "ProfileRequested", "ProfileUpdateRequested", "UserRegistered"])
+        #expect(EventRegistry.consumed(by: .gateway).map(\.type) == ["UserSuspended"])
         #expect(EventRegistry.consumed(by: .payment).isEmpty)
     }
 }

@@ -64,6 +64,7 @@ struct WalkingSkeletonTests {
         let token = try #require(registration["accessToken"] as? String)
         let userID = try #require(registration["userId"] as? String)
         #expect(registration["expiresIn"] as? Int == 900)
+        #expect(registration["refreshToken"] is String)
         #expect(registered.headers["x-request-id"]?.isEmpty == false)
 
         try expectProblem(

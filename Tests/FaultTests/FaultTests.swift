@@ -27,13 +27,38 @@ struct FaultTests {
         }
     }
 
-    @Test("RabbitMQ restarts mid-flow")
+    @Test("RabbitMQ restarts mid-flow; meanwhile services report not-ready and the gateway answers 503")
     func restartBroker() async throws {
-        try await withFlow { _ in
+        try await withFlow { suite in
             try await Stack.run("stop-broker")
-            try await Task.sleep(for: .seconds(1))
+            try await expectOutageAnswers(suite)
             try await Stack.run("start-broker")
         }
+    }
+
+    /// While the broker is away: `/ready` is 503 naming the broker, and a read that needs
+    /// another service is 503 with `Retry-After` at once, not a hang.
+    func expectOutageAnswers(_ suite: RunningSuite) async throws {
+        let http = HTTPClient(timeout: .seconds(10))
+        let ready = "http://127.0.0.1:\(suite.ports[.profile] ?? 0)/ready"
+        let notReady = try await eventually { try await http.send("GET", ready).status == 503 }
+        #expect(notReady, "profile still reports ready without a broker")
+        #expect(try await http.send("GET", ready).text.contains("broker"))
+        let email = "\(TestEnvironment.uniqueName("outage-"))@example.com"
+        let registered = try await http.send(
+            "POST", "\(suite.gatewayURL)/v1/auth/register", headers: ["Content-Type": "application/json"],
+            body: Array(#"{"email":"\#(email)","password":"correct horse"}"#.utf8))
+        #expect(registered.status == 201, "registering needs only the gateway's database: \(registered.text)")
+        let token = try #require(
+            (try JSONSerialization.jsonObject(with: Data(registered.body)) as? [String: Any])?["accessToken"] as? String
+        )
+        let started = ContinuousClock.now
+        let profile = try await http.send(
+            "GET", "\(suite.gatewayURL)/v1/profile/me", headers: ["Authorization": "Bearer \(token)"])
+        #expect(profile.status == 503, "\(profile.text)")
+        #expect(profile.headers["retry-after"] == "5")
+        #expect(profile.headers["content-type"] == "application/problem+json")
+        #expect(ContinuousClock.now - started < .seconds(5), "the gateway made the caller wait for a dead broker")
     }
 
     @Test("PostgreSQL restarts mid-flow")

@@ -93,3 +93,34 @@ struct ProblemMappingTests {
         #expect(json.contains(#""errors":[{"field":"email","message":"x"}]"#))
     }
 }
+
+@Suite("Refresh tokens")
+struct RefreshTokenTests {
+    let now = Date(timeIntervalSince1970: 1_795_348_800)
+
+    @Test("tokens are random and stored only as their hash")
+    func minting() {
+        let (token, hash) = RefreshTokens.mint()
+        #expect(token.count >= 43)
+        #expect(hash == RefreshTokens.hash(token))
+        #expect(hash.count == 64)
+        #expect(!hash.contains(token))
+        #expect(RefreshTokens.mint().token != token)
+    }
+
+    @Test("a token rotates once, then counts as reused; expired, revoked and unknown ones are refused")
+    func verdicts() {
+        let expires = now.addingTimeInterval(RefreshTokens.lifetime)
+        #expect(
+            RefreshTokens.verdict(found: true, usedAt: nil, revokedAt: nil, expiresAt: expires, now: now) == .rotate)
+        #expect(
+            RefreshTokens.verdict(found: true, usedAt: now, revokedAt: nil, expiresAt: expires, now: now) == .reused)
+        #expect(
+            RefreshTokens.verdict(found: true, usedAt: nil, revokedAt: now, expiresAt: expires, now: now) == .revoked)
+        #expect(
+            RefreshTokens.verdict(
+                found: true, usedAt: nil, revokedAt: nil, expiresAt: expires, now: expires.addingTimeInterval(1))
+                == .expired)
+        #expect(RefreshTokens.verdict(found: false, usedAt: nil, revokedAt: nil, expiresAt: nil, now: now) == .unknown)
+    }
+}

@@ -18,13 +18,18 @@ public enum GatewayService {
         let requests = RequestReplyClient(
             connection: runtime.consumerConnection, service: .gateway,
             instance: runtime.configuration.instanceID, logger: runtime.logger)
-        let auth = AuthRoutes(runtime: runtime, tokens: tokens, bcryptCost: configuration.bcryptCost, now: now)
+        let authenticator = Authenticator(tokens: tokens, now: now)
+        let auth = AuthRoutes(
+            runtime: runtime, tokens: tokens, authenticator: authenticator, bcryptCost: configuration.bcryptCost,
+            now: now)
         let profile = ProfileRoutes(
-            requests: requests, authenticator: Authenticator(tokens: tokens, now: now),
+            requests: requests, authenticator: authenticator,
             timeout: .milliseconds(configuration.requestTimeoutMilliseconds), now: now)
+        let suspensions = UserSuspendedHandler(runtime: runtime, now: now)
         let logger = runtime.logger
         return ServiceParts(
             migrations: GatewayMigrations.all,
+            consumers: [runtime.consumer(of: UserSuspended.self, handler: suspensions.handle)],
             background: [ReplyListener(client: requests)],
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))

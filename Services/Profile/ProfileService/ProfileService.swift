@@ -16,6 +16,7 @@ public enum ProfileService {
             migrations: ProfileMigrations.all,
             consumers: [
                 runtime.consumer(of: UserRegistered.self, handler: registered.handle),
+                runtime.consumer(of: GuestRegistered.self, handler: registered.handle),
                 runtime.consumer(of: ProfileRequested.self, handler: requested.handle),
                 runtime.consumer(of: ProfileUpdateRequested.self, handler: updateRequested.handle),
             ])

@@ -2,32 +2,39 @@ import Contracts
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
+import Logging
 import Persistence
 import ServiceRuntime
 
-/// The answer of register and login.
+/// The answer of every route that signs a user in.
 struct TokenResponse: Codable, Sendable, Equatable {
     var accessToken: String
+    var refreshToken: String
     var tokenType: String
     var expiresIn: Int
     var userId: UUID
 }
 
-/// `POST /v1/auth/register` and `POST /v1/auth/login`.
+/// `/v1/auth/*`: register, login, guest, link, refresh, logout and logout everywhere.
 struct AuthRoutes: Sendable {
     let runtime: KindredRuntime
     let tokens: AccessTokens
+    let authenticator: Authenticator
     let bcryptCost: Int
+    let now: @Sendable () -> Date
     /// A real hash at the configured cost to compare against when the e-mail is unknown,
     /// so both failures take the same time and give the same answer.
     let decoyHash: String
-    let now: @Sendable () -> Date
 
     static let bodyLimit = 4 * 1024
 
-    init(runtime: KindredRuntime, tokens: AccessTokens, bcryptCost: Int, now: @escaping @Sendable () -> Date) {
+    init(
+        runtime: KindredRuntime, tokens: AccessTokens, authenticator: Authenticator, bcryptCost: Int,
+        now: @escaping @Sendable () -> Date
+    ) {
         self.runtime = runtime
         self.tokens = tokens
+        self.authenticator = authenticator
         self.bcryptCost = bcryptCost
         self.now = now
         self.decoyHash = Bcrypt.hash(UUID().uuidString, cost: UInt8(bcryptCost))
@@ -36,32 +43,31 @@ struct AuthRoutes: Sendable {
     func add(to router: Router<BasicRequestContext>) {
         router.post("/v1/auth/register") { request, _ in try await register(request) }
         router.post("/v1/auth/login") { request, _ in try await login(request) }
+        router.post("/v1/auth/guest") { request, _ in try await guest(request) }
+        router.post("/v1/auth/link") { request, _ in try await link(request) }
+        router.post("/v1/auth/refresh") { request, _ in try await refresh(request) }
+        router.post("/v1/auth/logout") { request, _ in try await logout(request) }
+        router.post("/v1/auth/logout-all") { request, _ in try await logoutEverywhere(request) }
     }
 
     func register(_ request: Request) async throws -> Response {
-        let (email, password) = try await readCredentials(request)
-        let cost = UInt8(bcryptCost)
-        let hash = await offloaded { Bcrypt.hash(password, cost: cost) }
+        let (email, password) = try await readNewCredentials(request)
+        let hash = await hashed(password)
         let userID = UUID()
         let time = now()
         let registered = Envelope(
             source: .gateway, time: time, subject: userID.uuidString,
             data: UserRegistered(userId: userID, email: email, registeredAt: time),
             correlationID: RequestID.of(request))
-        do {
+        let answer = try await database {
             try await runtime.pool.transaction { connection in
                 try AccountStore.insert(userID: userID, email: email, passwordHash: hash, at: time, on: connection)
                 try Outbox.append(registered, on: connection)
+                return try signIn(userID, familyID: UUID(), at: time, on: connection)
             }
-        } catch let error as DatabaseError where error.isUniqueViolation {
-            throw Problem(
-                status: .conflict, type: "email-taken", title: "This e-mail is already registered",
-                detail: "sign in instead, or use another address")
-        } catch let error as DatabaseError where error.kind == .connection {
-            throw Problem.unavailable("the account database is unreachable")
         }
         runtime.relay.wake()
-        return try jsonResponse(tokenResponse(for: userID, now: time), status: .created)
+        return try jsonResponse(answer, status: .created)
     }
 
     func login(_ request: Request) async throws -> Response {
@@ -71,30 +77,192 @@ struct AuthRoutes: Sendable {
         let email = body.string("email")
         let password = body.string("password")
         var errors = body.errors
-        if email == nil, !errors.contains(where: { $0.field == "email" }) {
-            errors.append(FieldError(field: "email", message: "is required"))
-        }
-        if password == nil, !errors.contains(where: { $0.field == "password" }) {
-            errors.append(FieldError(field: "password", message: "is required"))
+        for (field, value) in [("email", email), ("password", password)]
+        where value == nil && !errors.contains(where: { $0.field == field }) {
+            errors.append(FieldError(field: field, message: "is required"))
         }
         guard errors.isEmpty, let email, let password else { throw Problem.validation(errors) }
         let normalisedEmail = Credentials.normalise(email)
-        let account: AccountStore.Account?
-        do {
-            account = try await runtime.pool.withConnection {
-                try AccountStore.find(email: normalisedEmail, on: $0)
-            }
-        } catch let error as DatabaseError where error.kind == .connection {
-            throw Problem.unavailable("the account database is unreachable")
+        let account = try await database {
+            try await runtime.pool.withConnection { try AccountStore.find(email: normalisedEmail, on: $0) }
         }
         let hash = account?.passwordHash ?? decoyHash
         let matches = await offloaded { Bcrypt.verify(password, hash: hash) }
-        guard let account, matches else { throw Problem.badCredentials }
-        return try jsonResponse(tokenResponse(for: account.userID, now: now()))
+        guard let account, account.passwordHash != nil, matches else { throw Problem.badCredentials }
+        guard !account.isSuspended else { throw Problem.suspended }
+        let time = now()
+        let answer = try await database {
+            try await runtime.pool.transaction { try signIn(account.userID, familyID: UUID(), at: time, on: $0) }
+        }
+        return try jsonResponse(answer)
     }
 
-    /// The e-mail and password of a registration, checked against the rules.
-    private func readCredentials(_ request: Request) async throws -> (String, String) {
+    /// A guest account: a display name now, an e-mail and password later (`link`).
+    func guest(_ request: Request) async throws -> Response {
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["displayName"])
+        let displayName = body.string("displayName")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        var errors = body.errors
+        if displayName == nil, errors.isEmpty {
+            errors.append(FieldError(field: "displayName", message: "is required"))
+        } else if let displayName, !ProfileRules.displayNameLength.contains(displayName.count) {
+            errors.append(FieldError(field: "displayName", message: "must be 1 to 50 characters"))
+        }
+        guard errors.isEmpty, let displayName else { throw Problem.validation(errors) }
+        let userID = UUID()
+        let time = now()
+        let registered = Envelope(
+            source: .gateway, time: time, subject: userID.uuidString,
+            data: GuestRegistered(userId: userID, displayName: displayName, registeredAt: time),
+            correlationID: RequestID.of(request))
+        let answer = try await database {
+            try await runtime.pool.transaction { connection in
+                try AccountStore.insertGuest(userID: userID, displayName: displayName, at: time, on: connection)
+                try Outbox.append(registered, on: connection)
+                return try signIn(userID, familyID: UUID(), at: time, on: connection)
+            }
+        }
+        runtime.relay.wake()
+        return try jsonResponse(answer, status: .created)
+    }
+
+    /// A signed-in guest becomes a member with an e-mail and password, keeping its user id.
+    /// The guest's refresh tokens are revoked; the answer carries new ones.
+    func link(_ request: Request) async throws -> Response {
+        let userID = try authenticator.userID(of: request)
+        let (email, password) = try await readNewCredentials(request)
+        let hash = await hashed(password)
+        let time = now()
+        let correlationID = RequestID.of(request)
+        let answer: TokenResponse? = try await database {
+            try await runtime.pool.transaction { connection in
+                guard
+                    let sequence = try AccountStore.link(
+                        userID: userID, email: email, passwordHash: hash, on: connection)
+                else { return nil }
+                let linked = Envelope(
+                    source: .gateway, time: time, subject: userID.uuidString,
+                    data: AccountLinked(userId: userID, email: email, sequence: sequence), correlationID: correlationID)
+                try Outbox.append(linked, on: connection)
+                try AccountStore.revokeAll(userID: userID, at: time, on: connection)
+                return try signIn(userID, familyID: UUID(), at: time, on: connection)
+            }
+        }
+        guard let answer else {
+            throw Problem(
+                status: .conflict, type: "not-a-guest", title: "This account already has an e-mail and password")
+        }
+        runtime.relay.wake()
+        return try jsonResponse(answer)
+    }
+
+    /// Rotates a refresh token. A token used twice revokes its whole family.
+    func refresh(_ request: Request) async throws -> Response {
+        let token = try await readRefreshToken(request)
+        let hash = RefreshTokens.hash(token)
+        let time = now()
+        enum Outcome: Sendable {
+            case signedIn(TokenResponse)
+            case refused(RefreshTokens.Verdict)
+            case suspended
+        }
+        let outcome = try await database {
+            try await runtime.pool.transaction { connection -> Outcome in
+                let stored = try AccountStore.lockRefreshToken(hash: hash, on: connection)
+                let verdict = RefreshTokens.verdict(
+                    found: stored != nil, usedAt: stored?.usedAt, revokedAt: stored?.revokedAt,
+                    expiresAt: stored?.expiresAt, now: time)
+                guard let stored, verdict == .rotate else {
+                    // Committed, not rolled back: the revocation must stick.
+                    if let stored, verdict == .reused {
+                        try AccountStore.revokeFamily(stored.familyID, at: time, on: connection)
+                    }
+                    return .refused(verdict)
+                }
+                guard let account = try AccountStore.find(userID: stored.userID, on: connection),
+                    !account.isSuspended
+                else {
+                    try AccountStore.revokeFamily(stored.familyID, at: time, on: connection)
+                    return .suspended
+                }
+                try AccountStore.markUsed(hash: hash, at: time, on: connection)
+                return .signedIn(try signIn(stored.userID, familyID: stored.familyID, at: time, on: connection))
+            }
+        }
+        switch outcome {
+        case .signedIn(let answer):
+            return try jsonResponse(answer)
+        case .suspended:
+            throw Problem.suspended
+        case .refused(.reused):
+            runtime.logger.warning("a refresh token was used twice; its family is revoked")
+            throw Problem(
+                status: .unauthorized, type: "refresh-token-reused",
+                title: "This refresh token was already used", detail: "every session it started is signed out")
+        case .refused:
+            throw Problem(status: .unauthorized, type: "bad-refresh-token", title: "The refresh token is not valid")
+        }
+    }
+
+    /// Signs this device out: the refresh token's family is revoked. Answers 204 whether
+    /// or not the token was known, so it tells nothing about other tokens.
+    func logout(_ request: Request) async throws -> Response {
+        let hash = RefreshTokens.hash(try await readRefreshToken(request))
+        let time = now()
+        try await database {
+            try await runtime.pool.transaction { connection in
+                if let stored = try AccountStore.lockRefreshToken(hash: hash, on: connection) {
+                    try AccountStore.revokeFamily(stored.familyID, at: time, on: connection)
+                }
+            }
+        }
+        return Response(status: .noContent)
+    }
+
+    /// Signs the user out everywhere: every refresh token is revoked.
+    func logoutEverywhere(_ request: Request) async throws -> Response {
+        let userID = try authenticator.userID(of: request)
+        let time = now()
+        try await database {
+            try await runtime.pool.transaction { try AccountStore.revokeAll(userID: userID, at: time, on: $0) }
+        }
+        return Response(status: .noContent)
+    }
+
+    // MARK: Helpers
+
+    /// Issues an access token and a refresh token of `familyID`, storing the latter.
+    private func signIn(_ userID: UUID, familyID: UUID, at time: Date, on connection: DatabaseConnection) throws
+        -> TokenResponse
+    {
+        let refresh = RefreshTokens.mint()
+        try AccountStore.insertRefreshToken(
+            hash: refresh.hash, familyID: familyID, userID: userID, at: time, on: connection)
+        return TokenResponse(
+            accessToken: tokens.issue(userID: userID, now: time), refreshToken: refresh.token, tokenType: "Bearer",
+            expiresIn: Int(tokens.lifetime), userId: userID)
+    }
+
+    private func hashed(_ password: String) async -> String {
+        let cost = UInt8(bcryptCost)
+        return await offloaded { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Runs database work, turning its failures into answers: a taken e-mail is 409, an
+    /// unreachable database 503.
+    private func database<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as DatabaseError where error.isUniqueViolation {
+            throw Problem(
+                status: .conflict, type: "email-taken", title: "This e-mail is already registered",
+                detail: "sign in instead, or use another address")
+        } catch let error as DatabaseError where error.kind == .connection {
+            throw Problem.unavailable("the account database is unreachable")
+        }
+    }
+
+    /// The e-mail and password of a registration or link, checked against the rules.
+    private func readNewCredentials(_ request: Request) async throws -> (String, String) {
         var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["email", "password"])
         let email = body.string("email")
         let password = body.string("password")
@@ -111,9 +279,12 @@ struct AuthRoutes: Sendable {
         throw Problem.validation(errors)
     }
 
-    private func tokenResponse(for userID: UUID, now: Date) -> TokenResponse {
-        TokenResponse(
-            accessToken: tokens.issue(userID: userID, now: now), tokenType: "Bearer",
-            expiresIn: Int(tokens.lifetime), userId: userID)
+    private func readRefreshToken(_ request: Request) async throws -> String {
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["refreshToken"])
+        let token = body.string("refreshToken")
+        var errors = body.errors
+        if token == nil, errors.isEmpty { errors.append(FieldError(field: "refreshToken", message: "is required")) }
+        guard errors.isEmpty, let token else { throw Problem.validation(errors) }
+        return token
     }
 }

@@ -62,6 +62,9 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
         status: .unauthorized, type: "unauthenticated", title: "Sign in first",
         detail: "send an access token as 'Authorization: Bearer <token>'")
 
+    public static let suspended = Problem(
+        status: .forbidden, type: "account-suspended", title: "This account is suspended")
+
     public static let badCredentials = Problem(
         status: .unauthorized, type: "bad-credentials", title: "Wrong e-mail or password")
 

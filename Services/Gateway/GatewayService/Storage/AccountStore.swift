@@ -1,14 +1,20 @@
 import Foundation
 import Persistence
 
-/// The SQL of the `accounts` table.
+/// The SQL of the `accounts` and `refresh_tokens` tables. Every function runs on a
+/// connection inside the caller's transaction.
 enum AccountStore {
     struct Account: Sendable {
         let userID: UUID
-        let passwordHash: String
+        let passwordHash: String?
+        let isGuest: Bool
+        let isSuspended: Bool
+        let sequence: Int64
     }
 
-    /// Inserts an account; throws a unique violation if the e-mail is taken.
+    private static let columns = "user_id, password_hash, kind, suspended_at, sequence"
+
+    /// Inserts a member account; throws a unique violation if the e-mail is taken.
     static func insert(
         userID: UUID, email: String, passwordHash: String, at time: Date, on connection: DatabaseConnection
     ) throws {
@@ -17,12 +23,97 @@ enum AccountStore {
             [userID, email, passwordHash, time])
     }
 
+    static func insertGuest(userID: UUID, displayName: String, at time: Date, on connection: DatabaseConnection) throws
+    {
+        try connection.execute(
+            "INSERT INTO accounts (user_id, kind, display_name, created_at) VALUES ($1, 'guest', $2, $3)",
+            [userID, displayName, time])
+    }
+
+    /// Gives a guest an e-mail and password; returns the new sequence, or nil if the
+    /// account is not a guest any more. Throws a unique violation if the e-mail is taken.
+    static func link(userID: UUID, email: String, passwordHash: String, on connection: DatabaseConnection) throws
+        -> Int64?
+    {
+        try connection.execute(
+            """
+            UPDATE accounts SET email = $2, password_hash = $3, kind = 'member', sequence = sequence + 1
+            WHERE user_id = $1 AND kind = 'guest' RETURNING sequence
+            """, [userID, email, passwordHash]
+        ).first?.int64("sequence")
+    }
+
     static func find(email: String, on connection: DatabaseConnection) throws -> Account? {
+        try connection.execute("SELECT \(columns) FROM accounts WHERE email = $1", [email]).first.flatMap(account)
+    }
+
+    static func find(userID: UUID, on connection: DatabaseConnection) throws -> Account? {
+        try connection.execute("SELECT \(columns) FROM accounts WHERE user_id = $1", [userID]).first.flatMap(account)
+    }
+
+    /// Marks an account suspended and revokes all its refresh tokens.
+    static func suspend(userID: UUID, at time: Date, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            "UPDATE accounts SET suspended_at = COALESCE(suspended_at, $2) WHERE user_id = $1", [userID, time])
+        try revokeAll(userID: userID, at: time, on: connection)
+    }
+
+    private static func account(_ row: Row) -> Account? {
+        guard let userID = row.uuid("user_id") else { return nil }
+        return Account(
+            userID: userID, passwordHash: row.string("password_hash"), isGuest: row.string("kind") == "guest",
+            isSuspended: row.string("suspended_at") != nil, sequence: row.int64("sequence") ?? 1)
+    }
+
+    // MARK: Refresh tokens
+
+    struct StoredRefreshToken: Sendable {
+        let familyID: UUID
+        let userID: UUID
+        let expiresAt: Date
+        let usedAt: Date?
+        let revokedAt: Date?
+    }
+
+    static func insertRefreshToken(
+        hash: String, familyID: UUID, userID: UUID, at time: Date, on connection: DatabaseConnection
+    ) throws {
+        try connection.execute(
+            """
+            INSERT INTO refresh_tokens (token_hash, family_id, user_id, issued_at, expires_at)
+            VALUES ($1, $2, $3, $4, $5)
+            """,
+            [hash, familyID, userID, time, time.addingTimeInterval(RefreshTokens.lifetime)])
+    }
+
+    /// The stored token, locked until the transaction ends so two uses race safely.
+    static func lockRefreshToken(hash: String, on connection: DatabaseConnection) throws -> StoredRefreshToken? {
         guard
             let row = try connection.execute(
-                "SELECT user_id, password_hash FROM accounts WHERE email = $1", [email]
-            ).first, let userID = row.uuid("user_id"), let hash = row.string("password_hash")
+                """
+                SELECT family_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens
+                WHERE token_hash = $1 FOR UPDATE
+                """, [hash]
+            ).first,
+            let familyID = row.uuid("family_id"), let userID = row.uuid("user_id"),
+            let expiresAt = row.date("expires_at")
         else { return nil }
-        return Account(userID: userID, passwordHash: hash)
+        return StoredRefreshToken(
+            familyID: familyID, userID: userID, expiresAt: expiresAt, usedAt: row.date("used_at"),
+            revokedAt: row.date("revoked_at"))
+    }
+
+    static func markUsed(hash: String, at time: Date, on connection: DatabaseConnection) throws {
+        try connection.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", [hash, time])
+    }
+
+    static func revokeFamily(_ familyID: UUID, at time: Date, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL", [familyID, time])
+    }
+
+    static func revokeAll(userID: UUID, at time: Date, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", [userID, time])
     }
 }

@@ -13,6 +13,28 @@ enum GatewayMigrations {
                     created_at timestamptz NOT NULL DEFAULT now()
                 );
                 CREATE UNIQUE INDEX accounts_email ON accounts (email);
-                """)
+                """),
+        Migration(
+            version: 2, name: "guests, suspensions and refresh tokens",
+            sql: """
+                ALTER TABLE accounts
+                    ALTER COLUMN email DROP NOT NULL,
+                    ALTER COLUMN password_hash DROP NOT NULL,
+                    ADD COLUMN kind text NOT NULL DEFAULT 'member' CHECK (kind IN ('guest', 'member')),
+                    ADD COLUMN display_name text,
+                    ADD COLUMN suspended_at timestamptz,
+                    ADD COLUMN sequence bigint NOT NULL DEFAULT 1;
+                CREATE TABLE refresh_tokens (
+                    token_hash text PRIMARY KEY,
+                    family_id uuid NOT NULL,
+                    user_id uuid NOT NULL REFERENCES accounts (user_id) ON DELETE CASCADE,
+                    issued_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL,
+                    used_at timestamptz,
+                    revoked_at timestamptz
+                );
+                CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+                CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL;
+                """),
     ]
 }

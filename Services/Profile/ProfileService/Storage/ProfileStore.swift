@@ -8,13 +8,16 @@ enum ProfileStore {
     private static let columns =
         "user_id, display_name, birthdate::text AS birthdate, gender, seeking, bio, sequence, updated_at"
 
-    /// Creates the empty profile of a new user. Returns false if it already existed.
-    static func createEmpty(userID: UUID, at time: Date, on connection: DatabaseConnection) throws -> Bool {
+    /// Creates the profile of a new user, empty but for the display name a guest chose.
+    /// Returns false if it already existed.
+    static func create(
+        userID: UUID, displayName: String? = nil, at time: Date, on connection: DatabaseConnection
+    ) throws -> Bool {
         try connection.execute(
             """
-            INSERT INTO profiles (user_id, created_at, updated_at) VALUES ($1, $2, $2)
+            INSERT INTO profiles (user_id, display_name, created_at, updated_at) VALUES ($1, $2, $3, $3)
             ON CONFLICT (user_id) DO NOTHING
-            """, [userID, time]
+            """, [userID, displayName, time]
         ).affectedRows == 1
     }
 

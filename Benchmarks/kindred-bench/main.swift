@@ -1,0 +1,174 @@
+// Measures the delivery path on the real broker and database that scripts/bench starts:
+// raw confirmed publishing, the outbox relay's throughput, and the latency an event gains
+// by going through the outbox (commit → relay → broker → consumer) instead of being
+// published directly. Prints numbers and ratios; asserts nothing.
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import Persistence
+import ServiceRuntime
+import Synchronization
+
+func environment(_ name: String) -> String {
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        FileHandle.standardError.write(Data("\(name) is not set: run through scripts/bench\n".utf8))
+        exit(2)
+    }
+    return value
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+}
+
+let count = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_EVENTS"] ?? "") ?? 20000
+let samples = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_SAMPLES"] ?? "") ?? 500
+var logger = Logger(label: "bench")
+logger.logLevel = .warning
+
+let endpoint = try AMQPEndpoint(url: environment("KINDRED_ADMIN_AMQP_URL"))
+let connection = AMQPConnection(endpoint: endpoint, name: "bench-publish", logger: logger)
+let consumerConnection = AMQPConnection(endpoint: endpoint, name: "bench-consume", logger: logger)
+let pool = DatabasePool(connectionString: environment("KINDRED_TEST_DATABASE_URL"), size: 4, logger: logger)
+try await Migrator(pool: pool, logger: logger).migrate(component: SharedMigrations.component, SharedMigrations.all)
+
+// A queue of our own bound to the event type the bench publishes.
+let queue = "ProfileCreated.bench"
+try await connection.declare(
+    Topology(
+        exchanges: [Topology.exchange],
+        queues: [
+            QueueDeclaration(
+                name: queue, durable: true, arguments: ["x-expires": .int(600_000)],
+                bindings: [Binding(exchange: Topology.exchangeName, routingKey: "ProfileCreated")])
+        ]))
+
+let codec = EnvelopeCodec()
+func event() throws -> (Envelope<ProfileCreated>, [UInt8]) {
+    let userID = UUID()
+    let envelope = Envelope(
+        source: .profile, time: Date(), subject: userID.uuidString,
+        data: ProfileCreated(userId: userID, sequence: 1), correlationID: "bench")
+    return (envelope, try codec.encode(envelope))
+}
+
+/// Counts deliveries on the bench queue and records when each event id arrived.
+final class Receiver: Sendable {
+    private let arrivals = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let total = Mutex(0)
+    var received: Int { total.withLock { $0 } }
+    func record(_ id: String) {
+        let now = ContinuousClock.now
+        arrivals.withLock { $0[id] = now }
+        total.withLock { $0 += 1 }
+    }
+    func arrival(of id: String) -> ContinuousClock.Instant? { arrivals.withLock { $0[id] } }
+}
+
+let receiver = Receiver()
+let deliveries = try await consumerConnection.consume(queue: queue, prefetch: 500)
+let consuming = Task {
+    var pending = 0
+    for try await delivery in deliveries {
+        receiver.record(delivery.properties.messageID ?? "")
+        pending += 1
+        // Acknowledging every 100th with `multiple` beats one acknowledgement each.
+        if pending >= 100 {
+            consumerConnection.acknowledge(delivery, multiple: true)
+            pending = 0
+        }
+    }
+}
+
+func waitFor(_ target: Int) async throws {
+    while receiver.received < target { try await Task.sleep(for: .milliseconds(5)) }
+}
+
+// 1. Raw confirmed publishing, many in flight at once.
+let publisher = EventPublisher(connection: connection, service: .profile)
+var batch: [(EnvelopeHeader, [UInt8])] = []
+for _ in 0..<count {
+    let (envelope, body) = try event()
+    batch.append((envelope.header, body))
+}
+let rawStart = ContinuousClock.now
+try await withThrowingTaskGroup(of: Void.self) { group in
+    var inFlight = 0
+    for (header, body) in batch {
+        if inFlight >= 200 {
+            try await group.next()
+            inFlight -= 1
+        }
+        group.addTask { try await publisher.publish(encoded: body, header: header) }
+        inFlight += 1
+    }
+    try await group.waitForAll()
+}
+let rawSeconds = milliseconds(ContinuousClock.now - rawStart) / 1000
+try await waitFor(count)
+let rawRate = Double(count) / rawSeconds
+
+// 2. The outbox relay: rows committed first, then published with confirms and marked.
+try await pool.withConnection { try $0.execute("DELETE FROM outbox") }
+try await pool.transaction { connection in
+    for _ in 0..<count { try Outbox.append(try event().0, on: connection) }
+}
+let relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
+let baseline = receiver.received
+let relayStart = ContinuousClock.now
+let relaying = Task { try await relay.run() }
+relay.wake()
+try await waitFor(baseline + count)
+let relaySeconds = milliseconds(ContinuousClock.now - relayStart) / 1000
+let relayRate = Double(count) / relaySeconds
+
+// 3. Latency, one event at a time: direct publish → consumer, and outbox commit → consumer.
+func latency(viaOutbox: Bool) async throws -> [Double] {
+    var results: [Double] = []
+    for _ in 0..<samples {
+        let (envelope, body) = try event()
+        let id = envelope.id.uuidString
+        let started = ContinuousClock.now
+        if viaOutbox {
+            try await pool.transaction { try Outbox.append(envelope, on: $0) }
+            relay.wake()
+        } else {
+            try await publisher.publish(encoded: body, header: envelope.header)
+        }
+        while receiver.arrival(of: id) == nil { try await Task.sleep(for: .microseconds(200)) }
+        if let arrived = receiver.arrival(of: id) { results.append(milliseconds(arrived - started)) }
+    }
+    return results.sorted()
+}
+let direct = try await latency(viaOutbox: false)
+let outbox = try await latency(viaOutbox: true)
+
+relaying.cancel()
+consuming.cancel()
+try await pool.withConnection { try $0.execute("DELETE FROM outbox") }
+
+func line(_ label: String, _ value: String) { print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + value) }
+print("kindred-bench: \(count) events of \(batch.first?.1.count ?? 0) bytes, \(samples) latency samples")
+line("raw publish with confirms (200 in flight)", String(format: "%8.0f events/s", rawRate))
+line("outbox relay (batches of 100, confirms, mark sent)", String(format: "%8.0f events/s", relayRate))
+line("relay / raw", String(format: "%8.2f", relayRate / rawRate))
+for (name, values) in [("direct publish → consumer", direct), ("outbox commit → relay → consumer", outbox)] {
+    line(
+        "latency \(name)",
+        String(
+            format: "p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms", percentile(values, 0.5), percentile(values, 0.9),
+            percentile(values, 0.99)))
+}
+line(
+    "added by the outbox hop (p50, p99)",
+    String(
+        format: "%6.2f ms, %6.2f ms", percentile(outbox, 0.5) - percentile(direct, 0.5),
+        percentile(outbox, 0.99) - percentile(direct, 0.99)))
+connection.close()
+consumerConnection.close()
+pool.close()

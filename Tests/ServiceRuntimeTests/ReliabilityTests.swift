@@ -1,0 +1,71 @@
+import Contracts
+import Foundation
+import Messaging
+import Persistence
+import ServiceRuntime
+import TestSupport
+import Testing
+
+/// The shared tables and their rules, against the real PostgreSQL (`kindred_test`).
+@Suite("Outbox, inbox and projection positions")
+struct ReliabilityTests {
+    let pool: DatabasePool
+
+    init() async throws {
+        pool = DatabasePool(
+            connectionString: try TestEnvironment.testDatabaseURL(), size: 2, logger: TestEnvironment.logger("db"))
+        try await Migrator(pool: pool, logger: TestEnvironment.logger("migrations"))
+            .migrate(component: SharedMigrations.component, SharedMigrations.all)
+    }
+
+    @Test("a projection applies a newer sequence and ignores an older or equal one")
+    func ordering() async throws {
+        let aggregate = UUID().uuidString
+        let applied = try await pool.transaction { connection in
+            try [3, 2, 3, 5, 4].map { sequence in
+                try ProjectionPosition.advance(
+                    projection: "tests", aggregate: aggregate, to: Int64(sequence), on: connection)
+            }
+        }
+        #expect(applied == [true, false, false, true, false])
+        let other = try await pool.transaction { connection in
+            try ProjectionPosition.advance(projection: "other", aggregate: aggregate, to: 1, on: connection)
+        }
+        #expect(other, "positions are kept per projection")
+    }
+
+    @Test("the inbox claims a message once per queue")
+    func inbox() async throws {
+        let id = UUID().uuidString
+        let claims = try await pool.transaction { connection in
+            [
+                try Inbox.claim(queue: "A.tests", messageID: id, on: connection),
+                try Inbox.claim(queue: "A.tests", messageID: id, on: connection),
+                try Inbox.claim(queue: "B.tests", messageID: id, on: connection),
+            ]
+        }
+        #expect(claims == [true, false, true])
+    }
+
+    @Test("an event written to the outbox is kept encoded with its id, type and subject")
+    func outbox() async throws {
+        let userID = UUID()
+        let envelope = Envelope(
+            source: .profile, time: Date(), subject: userID.uuidString,
+            data: ProfileCreated(userId: userID, sequence: 1), correlationID: "outbox-test")
+        try await pool.transaction { try Outbox.append(envelope, on: $0) }
+        let row = try await pool.withConnection { connection in
+            try connection.execute(
+                "SELECT event_type, subject, correlation_id, body, published_at FROM outbox WHERE event_id = $1",
+                [envelope.id]
+            ).first
+        }
+        #expect(row?.string("event_type") == "ProfileCreated")
+        #expect(row?.string("subject") == userID.uuidString)
+        #expect(row?.string("correlation_id") == "outbox-test")
+        #expect(row?.string("published_at") == nil)
+        let decoded = try EnvelopeCodec().decode(ProfileCreated.self, from: Array((row?.string("body") ?? "").utf8))
+        #expect(decoded.id == envelope.id)
+        try await pool.withConnection { try $0.execute("DELETE FROM outbox WHERE event_id = $1", [envelope.id]) }
+    }
+}
