@@ -37,6 +37,7 @@ var targets: [Target] = [
             "Contracts", "Messaging", "Persistence", hummingbird, logging, metrics, lifecycle,
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ],
         path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
     .testTarget(
@@ -132,6 +133,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: targets
 )

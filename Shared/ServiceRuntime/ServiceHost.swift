@@ -71,11 +71,11 @@ public struct ServiceParts: Sendable {
     public var migrations: [Migration]
     public var consumers: [EventConsumer]
     public var background: [any Service]
-    public var routes: @Sendable (Router<BasicRequestContext>) -> Void
+    public var routes: @Sendable (Router<KindredRequestContext>) -> Void
 
     public init(
         migrations: [Migration], consumers: [EventConsumer] = [], background: [any Service] = [],
-        routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in }
+        routes: @escaping @Sendable (Router<KindredRequestContext>) -> Void = { _ in }
     ) {
         self.migrations = migrations
         self.consumers = consumers
@@ -124,7 +124,7 @@ public enum ServiceHost {
     /// Runs a built service: start-up (topology, migrations), then consumers, background
     /// services and the outbox relay, and the HTTP server last; shutdown in reverse.
     public static func run(_ runtime: KindredRuntime, _ parts: ServiceParts) async throws {
-        let router = Router()
+        let router = Router(context: KindredRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         OperationalRoutes.add(to: router, readiness: runtime.readiness, metrics: runtime.metrics)
         parts.routes(router)

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import Synchronization
 import Testing
 
 @testable import GatewayService
@@ -122,5 +123,30 @@ struct RefreshTokenTests {
                 found: true, usedAt: nil, revokedAt: nil, expiresAt: expires, now: expires.addingTimeInterval(1))
                 == .expired)
         #expect(RefreshTokens.verdict(found: false, usedAt: nil, revokedAt: nil, expiresAt: nil, now: now) == .unknown)
+    }
+}
+
+@Suite("Rate limiter")
+struct RateLimiterTests {
+    /// A clock the test moves by hand.
+    final class ManualClock: Sendable {
+        private let time = Mutex(Date(timeIntervalSince1970: 1_795_348_800))
+        var now: Date { time.withLock { $0 } }
+        func advance(_ seconds: TimeInterval) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    }
+
+    @Test("a key gets its budget, is told when to come back, and refills with time")
+    func buckets() {
+        let clock = ManualClock()
+        let limiter = RateLimiter(limitPerMinute: 6, now: { clock.now })
+        for _ in 0..<6 { #expect(limiter.take("a") == .allowed) }
+        #expect(limiter.take("a") == .limited(retryAfter: 10))
+        #expect(limiter.take("b") == .allowed, "keys are independent")
+        clock.advance(10)
+        #expect(limiter.take("a") == .allowed)
+        #expect(limiter.take("a") == .limited(retryAfter: 10))
+        clock.advance(600)
+        for _ in 0..<6 { #expect(limiter.take("a") == .allowed) }
+        #expect(limiter.take("a") != .allowed, "a long wait refills to the limit, not beyond")
     }
 }

@@ -53,6 +53,9 @@ public final class RunningSuite: Sendable {
         ]
         if service == .gateway {
             environment["KINDRED_JWT_SECRET"] = try TestEnvironment.value("KINDRED_JWT_SECRET")
+            // Every test client comes from 127.0.0.1: tests of the limits set their own.
+            environment["KINDRED_RATE_LIMIT_AUTH_PER_MINUTE"] = "1000000"
+            environment["KINDRED_RATE_LIMIT_API_PER_MINUTE"] = "1000000"
         }
         environment.merge(overrides[service] ?? [:]) { _, override in override }
         let process = try ChildProcess(

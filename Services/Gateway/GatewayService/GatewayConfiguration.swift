@@ -1,3 +1,4 @@
+import Foundation
 import ServiceRuntime
 
 /// The gateway's own settings, on top of `ServiceConfiguration`.
@@ -16,11 +17,28 @@ public struct GatewayConfiguration: Sendable {
     /// only, where hashing would otherwise be all the work.
     public var bcryptCost: Int
 
+    /// `KINDRED_RATE_LIMIT_AUTH_PER_MINUTE`, default 10: requests per minute per client
+    /// address on `/v1/auth/*`.
+    public var authRequestsPerMinute: Int
+    /// `KINDRED_RATE_LIMIT_API_PER_MINUTE`, default 100: requests per minute per user on the
+    /// rest of the API.
+    public var apiRequestsPerMinute: Int
+    /// `KINDRED_CORS_ORIGINS`, default none: comma-separated browser origins allowed to call
+    /// the API (`https://app.example.com`).
+    public var corsOrigins: Set<String>
+
     public init(reader: inout EnvironmentReader) {
         jwtSecret = reader.secret("KINDRED_JWT_SECRET", minimumLength: 32, purpose: "the key that signs access tokens")
         jwtKeyID = reader.string("KINDRED_JWT_KEY_ID", default: "k1")
         accessTokenSeconds = reader.integer("KINDRED_ACCESS_TOKEN_SECONDS", default: 900, range: 60...3600)
         requestTimeoutMilliseconds = reader.integer("KINDRED_REQUEST_TIMEOUT_MS", default: 5000, range: 100...60000)
         bcryptCost = reader.integer("KINDRED_BCRYPT_COST", default: 12, range: 4...16)
+        authRequestsPerMinute = reader.integer(
+            "KINDRED_RATE_LIMIT_AUTH_PER_MINUTE", default: 10, range: 1...1_000_000)
+        apiRequestsPerMinute = reader.integer("KINDRED_RATE_LIMIT_API_PER_MINUTE", default: 100, range: 1...1_000_000)
+        corsOrigins = Set(
+            reader.string("KINDRED_CORS_ORIGINS", default: "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty })
     }
 }

@@ -33,6 +33,12 @@ public enum GatewayService {
             background: [ReplyListener(client: requests)],
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))
+                router.add(middleware: CORSAllowListMiddleware(allowedOrigins: configuration.corsOrigins))
+                router.add(
+                    middleware: RateLimitMiddleware(
+                        auth: RateLimiter(limitPerMinute: configuration.authRequestsPerMinute, now: now),
+                        api: RateLimiter(limitPerMinute: configuration.apiRequestsPerMinute, now: now),
+                        authenticator: authenticator))
                 auth.add(to: router)
                 profile.add(to: router)
             })

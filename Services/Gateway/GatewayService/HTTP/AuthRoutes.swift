@@ -40,7 +40,7 @@ struct AuthRoutes: Sendable {
         self.decoyHash = Bcrypt.hash(UUID().uuidString, cost: UInt8(bcryptCost))
     }
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KindredRequestContext>) {
         router.post("/v1/auth/register") { request, _ in try await register(request) }
         router.post("/v1/auth/login") { request, _ in try await login(request) }
         router.post("/v1/auth/guest") { request, _ in try await guest(request) }

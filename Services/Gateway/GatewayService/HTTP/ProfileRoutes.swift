@@ -15,7 +15,7 @@ struct ProfileRoutes: Sendable {
     static let bodyLimit = 16 * 1024
     static let fields: Set<String> = ["displayName", "birthdate", "gender", "seeking", "bio"]
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<KindredRequestContext>) {
         router.get("/v1/profile/me") { request, _ in try await get(request) }
         router.put("/v1/profile/me") { request, _ in try await put(request) }
     }

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceRuntime
+
+/// Rate limits: per client address on `/v1/auth/*`, per signed-in user (or address, when
+/// the request has no valid token) on the rest of `/v1`. Over the limit is 429 with
+/// `Retry-After`.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = KindredRequestContext
+
+    let auth: RateLimiter
+    let api: RateLimiter
+    let authenticator: Authenticator
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.uri.path
+        guard path.hasPrefix("/v1/") else { return try await next(request, context) }
+        let decision: RateLimiter.Decision
+        if path.hasPrefix("/v1/auth/") {
+            decision = auth.take("ip:\(context.clientAddress)")
+        } else if let userID = try? authenticator.userID(of: request) {
+            decision = api.take("user:\(userID.uuidString)")
+        } else {
+            decision = api.take("ip:\(context.clientAddress)")
+        }
+        if case .limited(let retryAfter) = decision {
+            throw Problem(
+                status: .tooManyRequests, type: "rate-limited", title: "Too many requests",
+                detail: "slow down and try again later", retryAfter: retryAfter)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// CORS for the browser origins in `KINDRED_CORS_ORIGINS`; any other origin gets no CORS
+/// headers, so browsers keep its scripts out.
+struct CORSAllowListMiddleware: RouterMiddleware {
+    typealias Context = KindredRequestContext
+
+    let allowedOrigins: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let origin = request.headers[.origin], allowedOrigins.contains(origin) else {
+            return try await next(request, context)
+        }
+        var response: Response
+        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+            response = Response(status: .noContent)
+            response.headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE, OPTIONS"
+            response.headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
+            response.headers[.accessControlMaxAge] = "600"
+        } else {
+            response = try await next(request, context)
+        }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlExposeHeaders] = "X-Request-ID, Retry-After"
+        response.headers[.vary] = "Origin"
+        return response
+    }
+}
