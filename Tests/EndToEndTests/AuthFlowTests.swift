@@ -26,6 +26,31 @@ extension WalkingSkeletonTests {
     }
 
     func exerciseAuth(_ api: String) async throws {
+        // The same Idempotency-Key and body replays the stored answer; another body is 422.
+        let key = UUID().uuidString
+        let idempotentBody =
+            #"{"email":"\#(TestEnvironment.uniqueName("once-"))@example.com","password":"correct horse"}"#
+        let headers = ["Content-Type": "application/json", "Idempotency-Key": key]
+        let original = try await http.send(
+            "POST", "\(api)/auth/register", headers: headers, body: Array(idempotentBody.utf8))
+        let again = try await http.send(
+            "POST", "\(api)/auth/register", headers: headers, body: Array(idempotentBody.utf8))
+        #expect(original.status == 201)
+        #expect(again.status == 201)
+        #expect(again.body == original.body, "the replay is the stored answer, byte for byte")
+        #expect(again.headers["idempotent-replayed"] == "true")
+        #expect(original.headers["idempotent-replayed"] == nil)
+        let other = try await http.send(
+            "POST", "\(api)/auth/register", headers: headers,
+            body: Array(#"{"email":"someone-else@example.com","password":"correct horse"}"#.utf8))
+        try expectProblem(other, status: 422)
+        let withoutKey = try await send("POST", "\(api)/auth/register", body: idempotentBody)
+        try expectProblem(withoutKey, status: 409)
+        try expectProblem(
+            try await http.send(
+                "POST", "\(api)/auth/register", headers: ["Idempotency-Key": String(repeating: "k", count: 300)],
+                body: Array(idempotentBody.utf8)), status: 422)
+
         // A guest signs in with a display name only; its profile starts with that name.
         let guest = try json(try await send("POST", "\(api)/auth/guest", body: #"{"displayName":"Mystery"}"#))
         let guestToken = try #require(guest["accessToken"] as? String)

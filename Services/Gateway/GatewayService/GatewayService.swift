@@ -39,7 +39,8 @@ public enum GatewayService {
                         auth: RateLimiter(limitPerMinute: configuration.authRequestsPerMinute, now: now),
                         api: RateLimiter(limitPerMinute: configuration.apiRequestsPerMinute, now: now),
                         authenticator: authenticator))
-                auth.add(to: router)
+                auth.add(
+                    to: router, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now))
                 profile.add(to: router)
             })
     }

@@ -40,17 +40,20 @@ struct AuthRoutes: Sendable {
         self.decoyHash = Bcrypt.hash(UUID().uuidString, cost: UInt8(bcryptCost))
     }
 
-    func add(to router: Router<KindredRequestContext>) {
-        router.post("/v1/auth/register") { request, _ in try await register(request) }
-        router.post("/v1/auth/login") { request, _ in try await login(request) }
-        router.post("/v1/auth/guest") { request, _ in try await guest(request) }
-        router.post("/v1/auth/link") { request, _ in try await link(request) }
-        router.post("/v1/auth/refresh") { request, _ in try await refresh(request) }
-        router.post("/v1/auth/logout") { request, _ in try await logout(request) }
-        router.post("/v1/auth/logout-all") { request, _ in try await logoutEverywhere(request) }
+    func add(to router: Router<KindredRequestContext>, idempotency: Idempotency) {
+        let routes: [(String, @Sendable (Request) async throws -> Answer)] = [
+            ("/v1/auth/register", register), ("/v1/auth/login", login), ("/v1/auth/guest", guest),
+            ("/v1/auth/link", link), ("/v1/auth/refresh", refresh), ("/v1/auth/logout", logout),
+            ("/v1/auth/logout-all", logoutEverywhere),
+        ]
+        for (path, handler) in routes {
+            router.post(RouterPath(path)) { request, context in
+                try await idempotency.run(request, context: context, limit: Self.bodyLimit, handler)
+            }
+        }
     }
 
-    func register(_ request: Request) async throws -> Response {
+    func register(_ request: Request) async throws -> Answer {
         let (email, password) = try await readNewCredentials(request)
         let hash = await hashed(password)
         let userID = UUID()
@@ -70,7 +73,7 @@ struct AuthRoutes: Sendable {
         return try jsonResponse(answer, status: .created)
     }
 
-    func login(_ request: Request) async throws -> Response {
+    func login(_ request: Request) async throws -> Answer {
         // Only the shape is checked here: a password that breaks the registration rules
         // simply does not match, and says no more than any wrong password does.
         var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["email", "password"])
@@ -98,7 +101,7 @@ struct AuthRoutes: Sendable {
     }
 
     /// A guest account: a display name now, an e-mail and password later (`link`).
-    func guest(_ request: Request) async throws -> Response {
+    func guest(_ request: Request) async throws -> Answer {
         var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["displayName"])
         let displayName = body.string("displayName")?.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors = body.errors
@@ -127,7 +130,7 @@ struct AuthRoutes: Sendable {
 
     /// A signed-in guest becomes a member with an e-mail and password, keeping its user id.
     /// The guest's refresh tokens are revoked; the answer carries new ones.
-    func link(_ request: Request) async throws -> Response {
+    func link(_ request: Request) async throws -> Answer {
         let userID = try authenticator.userID(of: request)
         let (email, password) = try await readNewCredentials(request)
         let hash = await hashed(password)
@@ -156,7 +159,7 @@ struct AuthRoutes: Sendable {
     }
 
     /// Rotates a refresh token. A token used twice revokes its whole family.
-    func refresh(_ request: Request) async throws -> Response {
+    func refresh(_ request: Request) async throws -> Answer {
         let token = try await readRefreshToken(request)
         let hash = RefreshTokens.hash(token)
         let time = now()
@@ -205,7 +208,7 @@ struct AuthRoutes: Sendable {
 
     /// Signs this device out: the refresh token's family is revoked. Answers 204 whether
     /// or not the token was known, so it tells nothing about other tokens.
-    func logout(_ request: Request) async throws -> Response {
+    func logout(_ request: Request) async throws -> Answer {
         let hash = RefreshTokens.hash(try await readRefreshToken(request))
         let time = now()
         try await database {
@@ -215,17 +218,17 @@ struct AuthRoutes: Sendable {
                 }
             }
         }
-        return Response(status: .noContent)
+        return Answer(status: .noContent)
     }
 
     /// Signs the user out everywhere: every refresh token is revoked.
-    func logoutEverywhere(_ request: Request) async throws -> Response {
+    func logoutEverywhere(_ request: Request) async throws -> Answer {
         let userID = try authenticator.userID(of: request)
         let time = now()
         try await database {
             try await runtime.pool.transaction { try AccountStore.revokeAll(userID: userID, at: time, on: $0) }
         }
-        return Response(status: .noContent)
+        return Answer(status: .noContent)
     }
 
     // MARK: Helpers

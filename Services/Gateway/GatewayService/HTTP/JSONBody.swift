@@ -48,12 +48,32 @@ struct JSONBody {
     }
 }
 
-/// A JSON response encoded with the suite's one JSON configuration.
-func jsonResponse<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Response {
-    let data = try KindredJSON.encoder().encode(body)
-    return Response(
-        status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+/// An HTTP answer held as bytes, so that it can be stored for an `Idempotency-Key` and
+/// replayed exactly.
+struct Answer: ResponseGenerator, Sendable {
+    var status: HTTPResponse.Status
+    var contentType: String?
+    var body: [UInt8]
+    var retryAfter: Int?
+
+    init(status: HTTPResponse.Status, contentType: String? = nil, body: [UInt8] = [], retryAfter: Int? = nil) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.retryAfter = retryAfter
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.cacheControl: "no-store"]
+        if let contentType { headers[.contentType] = contentType }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// A JSON answer encoded with the suite's one JSON configuration.
+func jsonResponse<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Answer {
+    Answer(status: status, contentType: "application/json", body: Array(try KindredJSON.encoder().encode(body)))
 }
 
 /// Runs CPU-heavy work (bcrypt) on a dispatch thread, off Swift's cooperative pool.

@@ -38,12 +38,16 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: statusCode) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try answer(instance: request.uri.path).response(from: request, context: context)
+    }
+
+    /// The problem as an answer that can be stored and replayed.
+    func answer(instance: String) -> Answer {
         var problem = self
-        problem.instance = request.uri.path
-        var headers: HTTPFields = [.contentType: "application/problem+json", .cacheControl: "no-store"]
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        problem.instance = instance
         let data = (try? KindredJSON.encoder().encode(problem)) ?? Data()
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Answer(
+            status: status, contentType: "application/problem+json", body: Array(data), retryAfter: retryAfter)
     }
 
     // MARK: The problems the gateway answers with

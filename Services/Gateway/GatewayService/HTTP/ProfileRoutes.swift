@@ -20,13 +20,13 @@ struct ProfileRoutes: Sendable {
         router.put("/v1/profile/me") { request, _ in try await put(request) }
     }
 
-    func get(_ request: Request) async throws -> Response {
+    func get(_ request: Request) async throws -> Answer {
         let userID = try authenticator.userID(of: request)
         let reply = try await send(ProfileRequested(userId: userID), for: request, userID: userID)
         return try jsonResponse(reply.data.profile)
     }
 
-    func put(_ request: Request) async throws -> Response {
+    func put(_ request: Request) async throws -> Answer {
         let userID = try authenticator.userID(of: request)
         var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: Self.fields)
         let update = ProfileUpdateRequested(

@@ -36,5 +36,21 @@ enum GatewayMigrations {
                 CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
                 CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id) WHERE revoked_at IS NULL;
                 """),
+        Migration(
+            version: 3, name: "idempotency keys",
+            sql: """
+                CREATE TABLE idempotency_keys (
+                    scope text NOT NULL,
+                    key text NOT NULL,
+                    fingerprint text NOT NULL,
+                    status integer,
+                    content_type text,
+                    retry_after integer,
+                    body bytea,
+                    created_at timestamptz NOT NULL,
+                    PRIMARY KEY (scope, key)
+                );
+                CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+                """),
     ]
 }
