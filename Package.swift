@@ -115,7 +115,7 @@ targets += service(
         hummingbird, .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         .product(name: "Crypto", package: "swift-crypto"),
     ],
-    testDependencies: [.product(name: "HummingbirdTesting", package: "hummingbird")])
+    testDependencies: [hummingbird, "ServiceRuntime"])
 for (folder, executable) in services.dropFirst() {
     targets += service(folder, executable: executable)
 }

@@ -121,13 +121,19 @@ public enum ServiceHost {
         }
     }
 
-    /// Runs a built service: start-up (topology, migrations), then consumers, background
-    /// services and the outbox relay, and the HTTP server last; shutdown in reverse.
-    public static func run(_ runtime: KindredRuntime, _ parts: ServiceParts) async throws {
+    /// The router of a service: metrics, `/health`, `/ready`, `/metrics`, then its own routes.
+    public static func router(_ runtime: KindredRuntime, _ parts: ServiceParts) -> Router<KindredRequestContext> {
         let router = Router(context: KindredRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         OperationalRoutes.add(to: router, readiness: runtime.readiness, metrics: runtime.metrics)
         parts.routes(router)
+        return router
+    }
+
+    /// Runs a built service: start-up (topology, migrations), then consumers, background
+    /// services and the outbox relay, and the HTTP server last; shutdown in reverse.
+    public static func run(_ runtime: KindredRuntime, _ parts: ServiceParts) async throws {
+        let router = router(runtime, parts)
         let configuration = runtime.configuration
         var services: [any Service] = [
             StartupStep(runtime: runtime, migrations: parts.migrations),

@@ -39,6 +39,9 @@ public enum GatewayService {
                         auth: RateLimiter(limitPerMinute: configuration.authRequestsPerMinute, now: now),
                         api: RateLimiter(limitPerMinute: configuration.apiRequestsPerMinute, now: now),
                         authenticator: authenticator))
+                router.get("/openapi.json") { _, _ in
+                    Answer(status: .ok, contentType: "application/json", body: OpenAPIDocument.bytes)
+                }
                 auth.add(
                     to: router, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now))
                 profile.add(to: router)
