@@ -16,16 +16,20 @@ public struct EventDescriptor: Sendable {
     public let role: Role
     public let producer: ServiceName
     public let consumers: [ServiceName]
+    /// Services every instance of which needs every copy (the gateway's live streams): they
+    /// consume from a per-instance, auto-deleted queue `<EventType>.<service>.<instance>`.
+    public let perInstanceConsumers: [ServiceName]
     public let acceptedVersions: Set<Int>
 
     public init<E: Event>(
         _ event: E.Type, role: Role, producer: ServiceName, consumers: [ServiceName] = [],
-        acceptedVersions: Set<Int>? = nil
+        perInstanceConsumers: [ServiceName] = [], acceptedVersions: Set<Int>? = nil
     ) {
         self.type = E.eventType
         self.role = role
         self.producer = producer
         self.consumers = consumers
+        self.perInstanceConsumers = perInstanceConsumers
         self.acceptedVersions = acceptedVersions ?? [E.dataVersion]
     }
 }
@@ -39,7 +43,7 @@ public enum EventRegistry {
         EventDescriptor(AccountLinked.self, role: .fact, producer: .gateway),
         EventDescriptor(UserSuspended.self, role: .fact, producer: .profile, consumers: [.gateway]),
         EventDescriptor(ProfileCreated.self, role: .fact, producer: .profile),
-        EventDescriptor(ProfileUpdated.self, role: .fact, producer: .profile),
+        EventDescriptor(ProfileUpdated.self, role: .fact, producer: .profile, perInstanceConsumers: [.gateway]),
         EventDescriptor(ProfileRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
         EventDescriptor(
             ProfileUpdateRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
@@ -60,6 +64,16 @@ public enum EventRegistry {
     /// The durable queue a service consumes an event type from: `<EventType>.<service>`.
     public static func queueName(for type: EventType, consumer: ServiceName) -> String {
         "\(type.rawValue).\(consumer.rawValue)"
+    }
+
+    /// The event types every instance of a service receives a copy of.
+    public static func streamed(to service: ServiceName) -> [EventDescriptor] {
+        all.filter { $0.perInstanceConsumers.contains(service) }
+    }
+
+    /// The per-instance queue: `<EventType>.<service>.<instance>`.
+    public static func instanceQueueName(for type: EventType, consumer: ServiceName, instance: String) -> String {
+        "\(type.rawValue).\(consumer.rawValue).\(instance)"
     }
 
     /// The queue a message that cannot be processed ends in.

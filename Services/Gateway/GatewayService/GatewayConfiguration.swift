@@ -27,12 +27,20 @@ public struct GatewayConfiguration: Sendable {
     /// the API (`https://app.example.com`).
     public var corsOrigins: Set<String>
 
+    /// `KINDRED_SSE_HEARTBEAT_SECONDS`, default 15: comment lines on idle live streams.
+    public var heartbeatSeconds: Int
+    /// `KINDRED_LIVE_RETENTION_HOURS`, default 24: how long events are kept for streams that
+    /// reconnect with `Last-Event-ID`.
+    public var liveRetentionHours: Int
+
     public init(reader: inout EnvironmentReader) {
         jwtSecret = reader.secret("KINDRED_JWT_SECRET", minimumLength: 32, purpose: "the key that signs access tokens")
         jwtKeyID = reader.string("KINDRED_JWT_KEY_ID", default: "k1")
         accessTokenSeconds = reader.integer("KINDRED_ACCESS_TOKEN_SECONDS", default: 900, range: 60...3600)
         requestTimeoutMilliseconds = reader.integer("KINDRED_REQUEST_TIMEOUT_MS", default: 5000, range: 100...60000)
         bcryptCost = reader.integer("KINDRED_BCRYPT_COST", default: 12, range: 4...16)
+        heartbeatSeconds = reader.integer("KINDRED_SSE_HEARTBEAT_SECONDS", default: 15, range: 1...300)
+        liveRetentionHours = reader.integer("KINDRED_LIVE_RETENTION_HOURS", default: 24, range: 1...720)
         authRequestsPerMinute = reader.integer(
             "KINDRED_RATE_LIMIT_AUTH_PER_MINUTE", default: 10, range: 1...1_000_000)
         apiRequestsPerMinute = reader.integer("KINDRED_RATE_LIMIT_API_PER_MINUTE", default: 100, range: 1...1_000_000)

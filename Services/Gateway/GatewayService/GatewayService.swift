@@ -26,11 +26,17 @@ public enum GatewayService {
             requests: requests, authenticator: authenticator,
             timeout: .milliseconds(configuration.requestTimeoutMilliseconds), now: now)
         let suspensions = UserSuspendedHandler(runtime: runtime, now: now)
+        let hub = LiveEventHub()
+        let listener = LiveEventListener(
+            runtime: runtime, hub: hub, retention: TimeInterval(configuration.liveRetentionHours * 3600))
+        let events = EventStreamRoute(
+            hub: hub, authenticator: authenticator, runtime: runtime,
+            heartbeat: .seconds(configuration.heartbeatSeconds))
         let logger = runtime.logger
         return ServiceParts(
             migrations: GatewayMigrations.all,
             consumers: [runtime.consumer(of: UserSuspended.self, handler: suspensions.handle)],
-            background: [ReplyListener(client: requests)],
+            background: [ReplyListener(client: requests), listener],
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))
                 router.add(middleware: CORSAllowListMiddleware(allowedOrigins: configuration.corsOrigins))
@@ -45,6 +51,7 @@ public enum GatewayService {
                 auth.add(
                     to: router, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now))
                 profile.add(to: router)
+                events.add(to: router)
             })
     }
 }

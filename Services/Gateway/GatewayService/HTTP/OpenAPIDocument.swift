@@ -133,6 +133,30 @@ enum OpenAPIDocument {
                             "504": problem("The profile service did not answer in time."),
                         ]),
                 ],
+                "/v1/events": [
+                    "get": [
+                        "summary": "The signed-in user's events as Server-Sent Events", "tags": ["live"],
+                        "security": [["bearer": [String]()]],
+                        "parameters": [
+                            [
+                                "name": "Last-Event-ID", "in": "header", "required": false,
+                                "description":
+                                    "Replays the events after this one that are still kept, then streams live ones.",
+                                "schema": ["type": "string"],
+                            ]
+                        ],
+                        "responses": [
+                            "200": [
+                                "description":
+                                    "An endless stream: `id` (event id), `event` (event type), `data` (the event's data as JSON); comment lines as heartbeats.",
+                                "content": ["text/event-stream": ["schema": ["type": "string"]]],
+                            ],
+                            "401": problem("No valid access token."),
+                            "429": problem("Rate limited; see `Retry-After`."),
+                            "503": problem("The gateway database is unavailable."),
+                        ],
+                    ]
+                ],
                 "/openapi.json": [
                     "get": [
                         "summary": "This document", "tags": ["operations"],

@@ -52,5 +52,18 @@ enum GatewayMigrations {
                 );
                 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
                 """),
+        Migration(
+            version: 4, name: "live events",
+            sql: """
+                CREATE TABLE live_events (
+                    position bigserial PRIMARY KEY,
+                    event_id uuid NOT NULL UNIQUE,
+                    user_id uuid NOT NULL,
+                    event_type text NOT NULL,
+                    data text NOT NULL,
+                    received_at timestamptz NOT NULL DEFAULT now()
+                );
+                CREATE INDEX live_events_user ON live_events (user_id, position);
+                """),
     ]
 }

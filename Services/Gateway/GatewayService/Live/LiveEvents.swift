@@ -1,0 +1,164 @@
+import Contracts
+import Foundation
+import Logging
+import Messaging
+import Persistence
+import ServiceLifecycle
+import ServiceRuntime
+import Synchronization
+
+/// One event for one user's live stream.
+struct LiveEvent: Sendable, Equatable {
+    let id: String
+    let type: String
+    let userID: UUID
+    /// The envelope's `data`, as JSON.
+    let data: String
+
+    /// The Server-Sent Events frame.
+    var frame: String { "id: \(id)\nevent: \(type)\ndata: \(data)\n\n" }
+}
+
+/// The signed-in users' open streams on this gateway instance, and the events for them.
+final class LiveEventHub: Sendable {
+    private let streams = Mutex<[UUID: [UUID: AsyncStream<LiveEvent>.Continuation]]>([:])
+
+    /// A stream of `user`'s events from now on; it ends when the caller stops listening.
+    func subscribe(_ user: UUID) -> AsyncStream<LiveEvent> {
+        let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+        let id = UUID()
+        streams.withLock { $0[user, default: [:]][id] = continuation }
+        continuation.onTermination = { [weak self] _ in
+            self?.streams.withLock { streams in
+                streams[user]?[id] = nil
+                if streams[user]?.isEmpty == true { streams[user] = nil }
+            }
+        }
+        return stream
+    }
+
+    func deliver(_ event: LiveEvent) {
+        let continuations = streams.withLock { Array(($0[event.userID] ?? [:]).values) }
+        for continuation in continuations { continuation.yield(event) }
+    }
+
+    var openStreams: Int { streams.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+}
+
+/// Receives every event the registry streams to the gateway through this instance's own
+/// auto-deleted queues, keeps it for the replay window (`live_events`), and hands it to the
+/// hub. Also deletes rows older than the window, hourly.
+struct LiveEventListener: Service {
+    let runtime: KindredRuntime
+    let hub: LiveEventHub
+    let retention: TimeInterval
+
+    var queues: [String] {
+        EventRegistry.streamed(to: .gateway).map {
+            EventRegistry.instanceQueueName(
+                for: $0.type, consumer: .gateway, instance: runtime.configuration.instanceID)
+        }
+    }
+
+    var topology: Topology {
+        Topology(
+            exchanges: [Topology.exchange],
+            queues: EventRegistry.streamed(to: .gateway).map { descriptor in
+                QueueDeclaration(
+                    name: EventRegistry.instanceQueueName(
+                        for: descriptor.type, consumer: .gateway, instance: runtime.configuration.instanceID),
+                    durable: false, exclusive: true, autoDelete: true,
+                    arguments: ["x-queue-type": .string(QueueType.classic.rawValue)],
+                    bindings: [Binding(exchange: Topology.exchangeName, routingKey: descriptor.type.rawValue)])
+            })
+    }
+
+    func run() async throws {
+        let connection = runtime.consumerConnection
+        try await connection.declare(topology)
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for queue in queues {
+                    group.addTask { await consume(queue, on: connection) }
+                }
+                group.addTask { await sweep() }
+            }
+        }
+    }
+
+    private func consume(_ queue: String, on connection: AMQPConnection) async {
+        guard let deliveries = try? await connection.consume(queue: queue, prefetch: 200) else { return }
+        let codec = EnvelopeCodec()
+        do {
+            for try await delivery in deliveries {
+                connection.acknowledge(delivery)
+                guard let header = try? codec.decodeHeader(delivery.body),
+                    let user = header.subject.flatMap(UUID.init(uuidString:)),
+                    let data = Self.data(of: delivery.body)
+                else { continue }
+                let event = LiveEvent(id: header.id.uuidString, type: header.type.rawValue, userID: user, data: data)
+                await keep(event)
+                hub.deliver(event)
+            }
+        } catch {
+            runtime.logger.warning("live events stopped", metadata: ["queue": "\(queue)", "error": "\(error)"])
+        }
+    }
+
+    /// Keeps the event for streams that reconnect with `Last-Event-ID`. Several instances
+    /// each keep their copy of the same event once.
+    private func keep(_ event: LiveEvent) async {
+        do {
+            try await runtime.pool.withConnection { connection in
+                try connection.execute(
+                    """
+                    INSERT INTO live_events (event_id, user_id, event_type, data) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (event_id) DO NOTHING
+                    """, [event.id, event.userID, event.type, event.data])
+            }
+        } catch {
+            runtime.logger.warning("cannot keep a live event for replay", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func sweep() async {
+        let seconds = Int64(retention)
+        while !Task.isCancelled {
+            _ = try? await runtime.pool.withConnection { connection in
+                try connection.execute(
+                    "DELETE FROM live_events WHERE received_at < now() - make_interval(secs => $1)", [seconds])
+            }
+            try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+
+    /// The `data` member of an envelope, re-encoded as compact JSON on one line.
+    static func data(of body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let data = object["data"],
+            let encoded = try? JSONSerialization.data(
+                withJSONObject: data, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+        else { return nil }
+        return String(decoding: encoded, as: UTF8.self)
+    }
+
+    /// What a stream that reconnects missed: the user's kept events after `lastEventID`
+    /// (all that are kept if that id is unknown or expired), oldest first.
+    static func missed(by user: UUID, after lastEventID: String?, pool: DatabasePool) async throws -> [LiveEvent] {
+        let lastID = lastEventID.flatMap(UUID.init(uuidString:))
+        return try await pool.withConnection { connection in
+            try connection.execute(
+                """
+                SELECT event_id, event_type, data FROM live_events
+                WHERE user_id = $1
+                  AND position > COALESCE((SELECT position FROM live_events WHERE event_id = $2 AND user_id = $1), 0)
+                ORDER BY position LIMIT 1000
+                """, [user, lastID]
+            ).rows.compactMap { row in
+                guard let id = row.uuid("event_id"), let type = row.string("event_type"), let data = row.string("data")
+                else { return nil }
+                return LiveEvent(id: id.uuidString, type: type, userID: user, data: data)
+            }
+        }
+    }
+}
