@@ -69,3 +69,41 @@ public struct UserSuspended: SequencedEvent {
         self.sequence = sequence
     }
 }
+
+/// A user asked for their account to be deleted. Every service that keeps data about
+/// users (`AccountDeletion.participants`) erases its part and answers `UserDataErased`.
+public struct AccountDeletionRequested: Event {
+    public static let eventType: EventType = "AccountDeletionRequested"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var operationId: UUID
+
+    public init(userId: UUID, operationId: UUID) {
+        self.userId = userId
+        self.operationId = operationId
+    }
+}
+
+/// One service erased what it kept about a user, for a deletion operation.
+public struct UserDataErased: Event {
+    public static let eventType: EventType = "UserDataErased"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var operationId: UUID
+    public var service: ServiceName
+
+    public init(userId: UUID, operationId: UUID, service: ServiceName) {
+        self.userId = userId
+        self.operationId = operationId
+        self.service = service
+    }
+}
+
+/// Who takes part in deleting an account: the services that keep data about users.
+/// A service that starts keeping user data adds itself here and consumes
+/// `AccountDeletionRequested`.
+public enum AccountDeletion {
+    public static let participants: Set<ServiceName> = [.profile]
+}

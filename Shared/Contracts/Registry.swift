@@ -42,6 +42,10 @@ public enum EventRegistry {
         EventDescriptor(GuestRegistered.self, role: .fact, producer: .gateway, consumers: [.profile]),
         EventDescriptor(AccountLinked.self, role: .fact, producer: .gateway),
         EventDescriptor(UserSuspended.self, role: .fact, producer: .profile, consumers: [.gateway]),
+        EventDescriptor(
+            AccountDeletionRequested.self, role: .fact, producer: .gateway,
+            consumers: Array(AccountDeletion.participants)),
+        EventDescriptor(UserDataErased.self, role: .fact, producer: .profile, consumers: [.gateway]),
         EventDescriptor(ProfileCreated.self, role: .fact, producer: .profile),
         EventDescriptor(ProfileUpdated.self, role: .fact, producer: .profile, perInstanceConsumers: [.gateway]),
         EventDescriptor(ProfileRequested.self, role: .request, producer: .gateway, consumers: [.profile]),

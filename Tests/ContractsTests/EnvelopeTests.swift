@@ -113,8 +113,12 @@ struct RegistryTests {
         #expect(EventRegistry.queueName(for: "UserRegistered", consumer: .profile) == "UserRegistered.profile")
         #expect(EventRegistry.deadQueueName(for: "UserRegistered.profile") == "UserRegistered.profile.dead")
         let profileQueues = EventRegistry.consumed(by: .profile).map(\.type.rawValue).sorted()
-        #expect(profileQueues == ["GuestRegistered", "ProfileRequested", "ProfileUpdateRequested", "UserRegistered"])
-        #expect(EventRegistry.consumed(by: .gateway).map(\.type) == ["UserSuspended"])
+        #expect(
+            profileQueues == [
+                "AccountDeletionRequested", "GuestRegistered", "ProfileRequested", "ProfileUpdateRequested",
+                "UserRegistered",
+            ])
+        #expect(EventRegistry.consumed(by: .gateway).map(\.type) == ["UserSuspended", "UserDataErased"])
         #expect(EventRegistry.consumed(by: .payment).isEmpty)
     }
 }

@@ -26,6 +26,8 @@ public enum GatewayService {
             requests: requests, authenticator: authenticator,
             timeout: .milliseconds(configuration.requestTimeoutMilliseconds), now: now)
         let suspensions = UserSuspendedHandler(runtime: runtime, now: now)
+        let erasures = UserDataErasedHandler(runtime: runtime, now: now)
+        let account = AccountRoutes(runtime: runtime, authenticator: authenticator, now: now)
         let hub = LiveEventHub()
         let listener = LiveEventListener(
             runtime: runtime, hub: hub, retention: TimeInterval(configuration.liveRetentionHours * 3600))
@@ -35,7 +37,10 @@ public enum GatewayService {
         let logger = runtime.logger
         return ServiceParts(
             migrations: GatewayMigrations.all,
-            consumers: [runtime.consumer(of: UserSuspended.self, handler: suspensions.handle)],
+            consumers: [
+                runtime.consumer(of: UserSuspended.self, handler: suspensions.handle),
+                runtime.consumer(of: UserDataErased.self, handler: erasures.handle),
+            ],
             background: [ReplyListener(client: requests), listener],
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))
@@ -52,6 +57,7 @@ public enum GatewayService {
                     to: router, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now))
                 profile.add(to: router)
                 events.add(to: router)
+                account.add(to: router)
             })
     }
 }

@@ -12,6 +12,7 @@ public enum ProfileService {
         let registered = UserRegisteredHandler(runtime: runtime, now: now)
         let requested = ProfileRequestedHandler(runtime: runtime, now: now)
         let updateRequested = ProfileUpdateRequestedHandler(runtime: runtime, now: now)
+        let deletion = AccountDeletionRequestedHandler(runtime: runtime, now: now)
         return ServiceParts(
             migrations: ProfileMigrations.all,
             consumers: [
@@ -19,6 +20,7 @@ public enum ProfileService {
                 runtime.consumer(of: GuestRegistered.self, handler: registered.handle),
                 runtime.consumer(of: ProfileRequested.self, handler: requested.handle),
                 runtime.consumer(of: ProfileUpdateRequested.self, handler: updateRequested.handle),
+                runtime.consumer(of: AccountDeletionRequested.self, handler: deletion.handle),
             ])
     }
 }

@@ -92,7 +92,7 @@ struct AuthRoutes: Sendable {
         let hash = account?.passwordHash ?? decoyHash
         let matches = await offloaded { Bcrypt.verify(password, hash: hash) }
         guard let account, account.passwordHash != nil, matches else { throw Problem.badCredentials }
-        guard !account.isSuspended else { throw Problem.suspended }
+        guard !account.isBlocked else { throw Problem.suspended }
         let time = now()
         let answer = try await database {
             try await runtime.pool.transaction { try signIn(account.userID, familyID: UUID(), at: time, on: $0) }
@@ -181,8 +181,7 @@ struct AuthRoutes: Sendable {
                     }
                     return .refused(verdict)
                 }
-                guard let account = try AccountStore.find(userID: stored.userID, on: connection),
-                    !account.isSuspended
+                guard let account = try AccountStore.find(userID: stored.userID, on: connection), !account.isBlocked
                 else {
                     try AccountStore.revokeFamily(stored.familyID, at: time, on: connection)
                     return .suspended

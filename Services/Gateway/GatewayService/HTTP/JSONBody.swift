@@ -55,6 +55,8 @@ struct Answer: ResponseGenerator, Sendable {
     var contentType: String?
     var body: [UInt8]
     var retryAfter: Int?
+    /// For 201 and 202: where the created thing or the operation's status lives.
+    var location: String?
 
     init(status: HTTPResponse.Status, contentType: String? = nil, body: [UInt8] = [], retryAfter: Int? = nil) {
         self.status = status
@@ -67,6 +69,7 @@ struct Answer: ResponseGenerator, Sendable {
         var headers: HTTPFields = [.cacheControl: "no-store"]
         if let contentType { headers[.contentType] = contentType }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let location { headers[.location] = location }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -157,6 +157,34 @@ enum OpenAPIDocument {
                         ],
                     ]
                 ],
+                "/v1/account": [
+                    "delete": operation(
+                        "Delete the account and everything every service keeps about the user", tag: "account",
+                        secured: true,
+                        responses: [
+                            "202": [
+                                "description": "Deletion started; follow `Location` (`/v1/operations/{id}`).",
+                                "headers": ["Location": ["schema": ["type": "string"]]],
+                                "content": ["application/json": ["schema": ref("Operation")]],
+                            ]
+                        ])
+                ],
+                "/v1/operations/{id}": [
+                    "get": [
+                        "summary": "The status of a long operation", "tags": ["account"],
+                        "security": [["bearer": [String]()]],
+                        "parameters": [
+                            [
+                                "name": "id", "in": "path", "required": true,
+                                "schema": ["type": "string", "format": "uuid"],
+                            ]
+                        ],
+                        "responses": [
+                            "200": json("The operation.", "Operation"), "401": problem("No valid access token."),
+                            "404": problem("No such operation for this user."),
+                        ],
+                    ]
+                ],
                 "/openapi.json": [
                     "get": [
                         "summary": "This document", "tags": ["operations"],
@@ -231,6 +259,15 @@ enum OpenAPIDocument {
                                 "items": ["enum": ProfileRules.genders],
                             ],
                             "bio": ["type": "string", "maxLength": ProfileRules.bioMaxLength],
+                        ],
+                    ],
+                    "Operation": [
+                        "type": "object", "required": ["operationId", "kind", "status", "createdAt"],
+                        "properties": [
+                            "operationId": ["type": "string", "format": "uuid"], "kind": ["type": "string"],
+                            "status": ["enum": ["pending", "completed"]],
+                            "createdAt": ["type": "string", "format": "date-time"],
+                            "completedAt": ["type": "string", "format": "date-time"],
                         ],
                     ],
                     "Problem": [

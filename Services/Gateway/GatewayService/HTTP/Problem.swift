@@ -67,7 +67,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
         detail: "send an access token as 'Authorization: Bearer <token>'")
 
     public static let suspended = Problem(
-        status: .forbidden, type: "account-suspended", title: "This account is suspended")
+        status: .forbidden, type: "account-suspended", title: "This account is suspended or being deleted")
 
     public static let badCredentials = Problem(
         status: .unauthorized, type: "bad-credentials", title: "Wrong e-mail or password")

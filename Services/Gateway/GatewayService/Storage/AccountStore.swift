@@ -9,10 +9,14 @@ enum AccountStore {
         let passwordHash: String?
         let isGuest: Bool
         let isSuspended: Bool
+        let isBeingDeleted: Bool
         let sequence: Int64
+
+        /// Whether the account may sign in or refresh.
+        var isBlocked: Bool { isSuspended || isBeingDeleted }
     }
 
-    private static let columns = "user_id, password_hash, kind, suspended_at, sequence"
+    private static let columns = "user_id, password_hash, kind, suspended_at, deleting_since, sequence"
 
     /// Inserts a member account; throws a unique violation if the e-mail is taken.
     static func insert(
@@ -62,7 +66,26 @@ enum AccountStore {
         guard let userID = row.uuid("user_id") else { return nil }
         return Account(
             userID: userID, passwordHash: row.string("password_hash"), isGuest: row.string("kind") == "guest",
-            isSuspended: row.string("suspended_at") != nil, sequence: row.int64("sequence") ?? 1)
+            isSuspended: row.string("suspended_at") != nil, isBeingDeleted: row.string("deleting_since") != nil,
+            sequence: row.int64("sequence") ?? 1)
+    }
+
+    /// Starts deleting an account: it can no longer sign in, its refresh tokens are revoked.
+    /// Returns false if it was already being deleted.
+    static func startDeletion(userID: UUID, at time: Date, on connection: DatabaseConnection) throws -> Bool {
+        let started =
+            try connection.execute(
+                "UPDATE accounts SET deleting_since = $2 WHERE user_id = $1 AND deleting_since IS NULL", [userID, time]
+            ).affectedRows == 1
+        if started { try revokeAll(userID: userID, at: time, on: connection) }
+        return started
+    }
+
+    /// Erases what the gateway keeps about a user, once every other service has.
+    static func erase(userID: UUID, on connection: DatabaseConnection) throws {
+        try connection.execute("DELETE FROM accounts WHERE user_id = $1", [userID])
+        try connection.execute("DELETE FROM live_events WHERE user_id = $1", [userID])
+        try connection.execute("DELETE FROM idempotency_keys WHERE scope = $1", [userID.uuidString])
     }
 
     // MARK: Refresh tokens

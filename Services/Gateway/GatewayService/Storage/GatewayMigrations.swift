@@ -65,5 +65,20 @@ enum GatewayMigrations {
                 );
                 CREATE INDEX live_events_user ON live_events (user_id, position);
                 """),
+        Migration(
+            version: 5, name: "operations",
+            sql: """
+                CREATE TABLE operations (
+                    operation_id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL,
+                    kind text NOT NULL,
+                    status text NOT NULL CHECK (status IN ('pending', 'completed')),
+                    waiting_for text[] NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    completed_at timestamptz
+                );
+                CREATE INDEX operations_user ON operations (user_id);
+                ALTER TABLE accounts ADD COLUMN deleting_since timestamptz;
+                """),
     ]
 }

@@ -21,6 +21,11 @@ enum ProfileStore {
         ).affectedRows == 1
     }
 
+    /// Erases a user's profile (account deletion).
+    static func erase(userID: UUID, on connection: DatabaseConnection) throws {
+        try connection.execute("DELETE FROM profiles WHERE user_id = $1", [userID])
+    }
+
     static func find(userID: UUID, on connection: DatabaseConnection) throws -> (ProfileDocument, Int64)? {
         try connection.execute("SELECT \(columns) FROM profiles WHERE user_id = $1", [userID]).first.flatMap(document)
     }
