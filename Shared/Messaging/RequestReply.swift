@@ -90,11 +90,15 @@ public final class RequestReplyClient: Sendable {
         defer { slots.withLock { _ = $0.removeValue(forKey: id) } }
         let milliseconds = Int(
             timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var message = OutgoingMessage.event(
+            body: body, header: request.header, publisher: service, mandatory: true, replyTo: replyQueue,
+            expirationMilliseconds: max(1, milliseconds), exchange: exchange)
+        // A request is worth nothing after its deadline, so it is not written to disk: the
+        // broker confirms it at once instead of after an fsync. A broker restart loses it,
+        // and the caller's deadline answers for it (504).
+        message.properties.persistent = false
         do {
-            try await connection.publish(
-                .event(
-                    body: body, header: request.header, publisher: service, mandatory: true,
-                    replyTo: replyQueue, expirationMilliseconds: max(1, milliseconds), exchange: exchange))
+            try await connection.publish(message)
         } catch {
             throw .unavailable("\(error)")
         }

@@ -7,7 +7,7 @@ extension KindredRuntime {
     /// A consumer of this service's queue for `E` (`<EventType>.<service>`) that decodes
     /// each envelope before calling `handler`; undecodable data goes to `.dead`.
     public func consumer<E: Event>(
-        of _: E.Type, prefetch: UInt16 = 50, concurrency: Int = 8,
+        of _: E.Type, prefetch: UInt16 = 100, concurrency: Int = 32,
         handler: @escaping @Sendable (Envelope<E>, Delivery) async throws -> Void
     ) -> EventConsumer {
         let queue = EventRegistry.queueName(for: E.eventType, consumer: service)

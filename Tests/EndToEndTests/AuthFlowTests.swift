@@ -16,16 +16,26 @@ extension WalkingSkeletonTests {
             Issue.record("not ready: \(notReady):\n\(suite.tails(notReady))")
             return
         }
+        var secrets: [String] = []
         do {
-            try await exerciseAuth(suite.gatewayURL + "/v1")
+            secrets = try await exerciseAuth(suite.gatewayURL + "/v1")
         } catch {
             Issue.record("\(error)\n\(suite.tails([.gateway, .profile]))")
         }
         let codes = try await suite.stop()
         #expect(codes.values.allSatisfy { $0 == 0 }, "\(codes)")
+        // Passwords and tokens never reach a log line.
+        for service in ServiceName.allCases {
+            let log = suite.log(of: service)
+            #expect(!log.isEmpty)
+            for secret in secrets + ["correct horse"] {
+                #expect(!log.contains(secret), "\(service.rawValue) logged a secret")
+            }
+        }
     }
 
-    func exerciseAuth(_ api: String) async throws {
+    /// Returns the tokens it saw, to check that no log holds them.
+    func exerciseAuth(_ api: String) async throws -> [String] {
         // The same Idempotency-Key and body replays the stored answer; another body is 422.
         let key = UUID().uuidString
         let idempotentBody =
@@ -133,5 +143,6 @@ extension WalkingSkeletonTests {
         try expectProblem(try #require(refused), status: 403)
         let refreshRefused = try await send("POST", "\(api)/auth/refresh", body: #"{"refreshToken":"\#(lastRefresh)"}"#)
         #expect([401, 403].contains(refreshRefused.status), "\(refreshRefused.text)")
+        return [guestToken, guestRefresh, first, second, refreshA, refreshB, accessB, lastRefresh]
     }
 }

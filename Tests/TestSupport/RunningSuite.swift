@@ -104,6 +104,13 @@ public final class RunningSuite: Sendable {
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 
+    /// Everything a service logged.
+    public func log(of service: ServiceName) -> String {
+        (try? String(
+            contentsOfFile: logDirectory.appendingPathComponent("\(service.rawValue).log").path, encoding: .utf8))
+            ?? ""
+    }
+
     /// The tails of several services' logs, headed by their names.
     public func tails(_ services: [ServiceName]) -> String {
         services.map { "--- \($0.rawValue)\n\(tail(of: $0))" }.joined(separator: "\n")
