@@ -66,6 +66,23 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
         ],
         path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    .target(
+        name: "KindredCLI",
+        dependencies: [
+            "Contracts", "Messaging", "Persistence", logging,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Services/Kindred/KindredCLI", swiftSettings: swiftSettings),
+    .executableTarget(
+        name: "kindred", dependencies: ["KindredCLI"], path: "Services/Kindred/kindred",
+        swiftSettings: swiftSettings),
+    .testTarget(
+        name: "KindredCLITests",
+        dependencies: [
+            "KindredCLI", "TestSupport", "Contracts", "Messaging", "Persistence", "ServiceRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Tests/KindredCLITests", swiftSettings: swiftSettings),
     .executableTarget(
         name: "kindred-bench",
         dependencies: ["Contracts", "Messaging", "Persistence", "ServiceRuntime", logging],
@@ -123,7 +140,9 @@ for (folder, executable) in services.dropFirst() {
 let package = Package(
     name: "kindred",
     platforms: [.macOS(.v15)],
-    products: services.map { .executable(name: $0.1, targets: [$0.1]) },
+    products: services.map { .executable(name: $0.1, targets: [$0.1]) } + [
+        .executable(name: "kindred", targets: ["kindred"])
+    ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),

@@ -20,8 +20,13 @@ public struct EventDescriptor: Sendable {
     /// consume from a per-instance, auto-deleted queue `<EventType>.<service>.<instance>`.
     public let perInstanceConsumers: [ServiceName]
     public let acceptedVersions: Set<Int>
+    /// The current `dataversion` of the Swift type.
+    public let dataVersion: Int
+    let makeExample: @Sendable () -> [UInt8]
+    /// Checks that a JSON document is valid `data` for this type (throws the reason).
+    public let validateData: @Sendable ([UInt8]) throws -> Void
 
-    public init<E: Event>(
+    public init<E: Event & ExampleProviding>(
         _ event: E.Type, role: Role, producer: ServiceName, consumers: [ServiceName] = [],
         perInstanceConsumers: [ServiceName] = [], acceptedVersions: Set<Int>? = nil
     ) {
@@ -31,6 +36,15 @@ public struct EventDescriptor: Sendable {
         self.consumers = consumers
         self.perInstanceConsumers = perInstanceConsumers
         self.acceptedVersions = acceptedVersions ?? [E.dataVersion]
+        self.dataVersion = E.dataVersion
+        self.validateData = { bytes in _ = try KindredJSON.decoder().decode(E.self, from: Data(bytes)) }
+        self.makeExample = {
+            let envelope = Envelope(
+                id: UUID(uuidString: "00000000-0000-4000-8000-000000000001") ?? UUID(), source: producer,
+                time: Date(timeIntervalSince1970: 1_795_348_800), subject: nil, data: E.example,
+                correlationID: "example")
+            return (try? EnvelopeCodec().encode(envelope)) ?? []
+        }
     }
 }
 

@@ -469,7 +469,14 @@ final class AMQPOwner {
             let exchange = deliver.exchange.string
             let routingKey = deliver.routing_key.string
             let message = try readMessage(channel: frame.channel)
-            guard let registration = consumers[consumerTag] else { return true }
+            guard let registration = consumers[consumerTag] else {
+                // Sent before the broker saw our cancel: give it back now, or it would stay
+                // unacknowledged (and invisible to other consumers) until the connection closes.
+                if let state = connection {
+                    try checkStatus(amqp_basic_nack(state, channel, deliver.delivery_tag, 0, 1), doing: "requeue")
+                }
+                return true
+            }
             registration.continuation.yield(
                 Delivery(
                     body: message.body, properties: message.properties, exchange: exchange,

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Contracts
+import Foundation
+import Messaging
+
+struct DeadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead",
+        abstract: "What ended in the .dead queues, grouped by queue and failure reason.",
+        discussion: """
+            Examples:
+              kindred dead list
+              kindred dead list --json
+            Messages are only looked at: they stay in their queues.
+            """,
+        subcommands: [List.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Count dead letters.")
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await execute {
+                let environment = try CLIEnvironment.load()
+                let broker = try await environment.broker()
+                defer { broker.close() }
+                return try await Self.render(broker: broker, json: output.json)
+            }
+        }
+
+        /// (dead queue, reason) → count, looking at each message without taking it.
+        static func census(broker: AMQPConnection) async throws -> [String: [String: Int]] {
+            var census: [String: [String: Int]] = [:]
+            for service in ServiceName.allCases {
+                for descriptor in EventRegistry.consumed(by: service) {
+                    let dead = EventRegistry.deadQueueName(
+                        for: EventRegistry.queueName(for: descriptor.type, consumer: service))
+                    guard let depth = try await broker.status(ofQueue: dead)?.messages, depth > 0 else { continue }
+                    // Holding each message unacknowledged until all are seen (so none comes round
+                    // twice), then rejecting them with requeue, leaves the queue as it was.
+                    let wanted = min(depth, 1000)
+                    let deliveries = try await broker.consume(queue: dead, prefetch: UInt16(wanted))
+                    var held: [Delivery] = []
+                    var reasons: [String: Int] = [:]
+                    for try await delivery in deliveries {
+                        let reason = delivery.properties.headers[DeadLetterHeader.reason]?.stringValue ?? "unknown"
+                        reasons[reason, default: 0] += 1
+                        held.append(delivery)
+                        if held.count >= wanted { break }
+                    }
+                    for delivery in held { broker.reject(delivery, requeue: true) }
+                    census[dead] = reasons
+                }
+            }
+            return census
+        }
+
+        static func render(broker: AMQPConnection, json: Bool) async throws -> String {
+            let census = try await census(broker: broker)
+            let rows = census.keys.sorted().flatMap { queue in
+                (census[queue] ?? [:]).sorted { $0.key < $1.key }.map { (queue, $0.key, $0.value) }
+            }
+            if json {
+                return JSONLines.render(rows.map { ["queue": $0.0, "reason": $0.1, "count": $0.2] })
+            }
+            if rows.isEmpty { return "no dead letters" }
+            return Table.render(["DEAD QUEUE", "REASON", "COUNT"], rows.map { [$0.0, $0.1, "\($0.2)"] })
+        }
+    }
+}
