@@ -7,14 +7,7 @@ import Testing
 extension WalkingSkeletonTests {
     @Test("deleting an account answers 202 with a status URL, erases the profile, then the account")
     func accountDeletion() async throws {
-        let suite = try RunningSuite.start(overrides: [.gateway: ["KINDRED_BCRYPT_COST": "4"]])
-        let notReady = try await suite.waitUntilReady()
-        guard notReady.isEmpty else {
-            _ = try await suite.stop()
-            Issue.record("not ready: \(notReady):\n\(suite.tails(notReady))")
-            return
-        }
-        do {
+        try await RunningSuite.run(overrides: [.gateway: ["KINDRED_BCRYPT_COST": "4"]]) { suite in
             let api = suite.gatewayURL + "/v1"
             let credentials =
                 #"{"email":"\#(TestEnvironment.uniqueName("bye-"))@example.com","password":"correct horse"}"#
@@ -42,10 +35,6 @@ extension WalkingSkeletonTests {
                 try await send("GET", "\(api)/operations/\(UUID().uuidString)", token: token), status: 404)
             // The address is free again.
             #expect(try await send("POST", "\(api)/auth/register", body: credentials).status == 201)
-        } catch {
-            Issue.record("\(error)\n\(suite.tails([.gateway, .profile]))")
         }
-        let codes = try await suite.stop()
-        #expect(codes.values.allSatisfy { $0 == 0 }, "\(codes)")
     }
 }

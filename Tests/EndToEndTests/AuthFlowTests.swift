@@ -9,21 +9,8 @@ import Testing
 extension WalkingSkeletonTests {
     @Test("guests, linking, refresh rotation and reuse, logout, logout everywhere and suspension")
     func authFlows() async throws {
-        let suite = try RunningSuite.start()
-        let notReady = try await suite.waitUntilReady()
-        guard notReady.isEmpty else {
-            _ = try await suite.stop()
-            Issue.record("not ready: \(notReady):\n\(suite.tails(notReady))")
-            return
-        }
         var secrets: [String] = []
-        do {
-            secrets = try await exerciseAuth(suite.gatewayURL + "/v1")
-        } catch {
-            Issue.record("\(error)\n\(suite.tails([.gateway, .profile]))")
-        }
-        let codes = try await suite.stop()
-        #expect(codes.values.allSatisfy { $0 == 0 }, "\(codes)")
+        let suite = try await RunningSuite.run { suite in secrets = try await exerciseAuth(suite.gatewayURL + "/v1") }
         // Passwords and tokens never reach a log line.
         for service in ServiceName.allCases {
             let log = suite.log(of: service)

@@ -7,19 +7,13 @@ import Testing
 extension WalkingSkeletonTests {
     @Test("rate limits answer 429 with Retry-After; CORS answers only allowed origins")
     func edge() async throws {
-        let suite = try RunningSuite.start(overrides: [
+        let overrides: [ServiceName: [String: String]] = [
             .gateway: [
                 "KINDRED_RATE_LIMIT_AUTH_PER_MINUTE": "3", "KINDRED_RATE_LIMIT_API_PER_MINUTE": "5",
                 "KINDRED_CORS_ORIGINS": "https://app.example.com, https://admin.example.com",
             ]
-        ])
-        let notReady = try await suite.waitUntilReady()
-        guard notReady.isEmpty else {
-            _ = try await suite.stop()
-            Issue.record("not ready: \(notReady):\n\(suite.tails(notReady))")
-            return
-        }
-        do {
+        ]
+        try await RunningSuite.run(overrides: overrides, logsOnFailure: [.gateway]) { suite in
             let api = suite.gatewayURL + "/v1"
             let body = #"{"email":"nobody@example.com","password":"wrong horse"}"#
             var statuses: [Int] = []
@@ -43,10 +37,6 @@ extension WalkingSkeletonTests {
             let foreign = try await http.send(
                 "GET", "\(suite.gatewayURL)/health", headers: ["Origin": "https://evil.example.com"])
             #expect(foreign.headers["access-control-allow-origin"] == nil)
-        } catch {
-            Issue.record("\(error)\n\(suite.tails([.gateway]))")
         }
-        let codes = try await suite.stop()
-        #expect(codes.values.allSatisfy { $0 == 0 }, "\(codes)")
     }
 }

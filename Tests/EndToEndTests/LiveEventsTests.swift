@@ -9,22 +9,9 @@ extension WalkingSkeletonTests {
         "live events: a profile change arrives as an SSE frame, and a reconnect with Last-Event-ID replays what it missed"
     )
     func liveEvents() async throws {
-        let suite = try RunningSuite.start(overrides: [
-            .gateway: ["KINDRED_BCRYPT_COST": "4", "KINDRED_SSE_HEARTBEAT_SECONDS": "1"]
-        ])
-        let notReady = try await suite.waitUntilReady()
-        guard notReady.isEmpty else {
-            _ = try await suite.stop()
-            Issue.record("not ready: \(notReady):\n\(suite.tails(notReady))")
-            return
-        }
-        do {
-            try await exerciseLiveEvents(suite)
-        } catch {
-            Issue.record("\(error)\n\(suite.tails([.gateway, .profile]))")
-        }
-        let codes = try await suite.stop()
-        #expect(codes.values.allSatisfy { $0 == 0 }, "\(codes)")
+        try await RunningSuite.run(
+            overrides: [.gateway: ["KINDRED_BCRYPT_COST": "4", "KINDRED_SSE_HEARTBEAT_SECONDS": "1"]],
+            exerciseLiveEvents)
     }
 
     func exerciseLiveEvents(_ suite: RunningSuite) async throws {

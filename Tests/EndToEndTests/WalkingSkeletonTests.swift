@@ -33,22 +33,9 @@ struct WalkingSkeletonTests {
 
     @Test("the walk-through of the README works against six real processes")
     func walkThrough() async throws {
-        let suite = try RunningSuite.start()
-        let notReady = try await suite.waitUntilReady()
-        guard notReady.isEmpty else {
-            _ = try await suite.stop()
-            Issue.record("not ready: \(notReady.map(\.rawValue)):\n\(suite.tails(notReady))")
-            return
-        }
-        do {
+        try await RunningSuite.run { suite in
             try await drive(suite)
             try await checkIsolation()
-        } catch {
-            Issue.record("\(error)\n--- gateway\n\(suite.tail(of: .gateway))\n--- profile\n\(suite.tail(of: .profile))")
-        }
-        let codes = try await suite.stop()
-        for (service, code) in codes {
-            #expect(code == 0, "\(service.rawValue) exited with \(code) after SIGTERM:\n\(suite.tail(of: service))")
         }
     }
 

@@ -82,13 +82,14 @@ struct FaultTests {
     /// Starts the suite, registers `registrations` users, injects `fault` once about a
     /// third of them are through, then checks the outcome.
     func withFlow(_ fault: @escaping @Sendable (RunningSuite) async throws -> Void) async throws {
-        let suite = try RunningSuite.start(overrides: [.gateway: ["KINDRED_BCRYPT_COST": "4"]])
-        let notReady = try await suite.waitUntilReady()
-        guard notReady.isEmpty else {
-            _ = try await suite.stop()
-            Issue.record("not ready: \(notReady):\n\(suite.tails(notReady))")
-            return
+        try await RunningSuite.run(overrides: [.gateway: ["KINDRED_BCRYPT_COST": "4"]]) { suite in
+            try await flow(through: suite, fault)
         }
+    }
+
+    func flow(through suite: RunningSuite, _ fault: @escaping @Sendable (RunningSuite) async throws -> Void)
+        async throws
+    {
         let broker = AMQPConnection(
             endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "faults", logger: TestEnvironment.logger("amqp"))
         defer { broker.close() }
@@ -113,11 +114,6 @@ struct FaultTests {
         #expect(outcome.unpublished == 0, "\(outcome)")
         let deadAfter = try await broker.status(ofQueue: "UserRegistered.profile.dead")?.messages ?? 0
         #expect(deadAfter == deadBefore, "messages were dead-lettered during the fault")
-
-        let codes = try await suite.stop()
-        for (service, code) in codes {
-            #expect(code == 0, "\(service.rawValue) exited with \(code):\n\(suite.tail(of: service))")
-        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import OutboundHTTP
 import Synchronization
+import Testing
 
 /// The six service executables, each started as its own process with its own broker user,
 /// database role and port, as `scripts/run` starts them. Tests can kill, stop and restart
@@ -151,5 +152,34 @@ public enum Stack {
         public let status: Int32
         public let output: String
         public var description: String { "scripts/stack \(command) exited with \(status):\n\(output)" }
+    }
+}
+
+extension RunningSuite {
+    /// Starts the six services, runs `body` once all are ready, then stops them with
+    /// SIGTERM. Records an issue naming whatever went wrong — services that never became
+    /// ready, an error `body` threw, a service that did not exit 0 — with the last lines of
+    /// the logs that matter. Returns the stopped suite, whose logs can still be read.
+    @discardableResult
+    public static func run(
+        overrides: [ServiceName: [String: String]] = [:], logsOnFailure: [ServiceName] = [.gateway, .profile],
+        _ body: (RunningSuite) async throws -> Void
+    ) async throws -> RunningSuite {
+        let suite = try start(overrides: overrides)
+        let notReady = try await suite.waitUntilReady()
+        if notReady.isEmpty {
+            do {
+                try await body(suite)
+            } catch {
+                Issue.record("\(error)\n\(suite.tails(logsOnFailure))")
+            }
+        } else {
+            Issue.record("not ready: \(notReady.map(\.rawValue)):\n\(suite.tails(notReady))")
+        }
+        let codes = try await suite.stop()
+        for (service, code) in codes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where code != 0 {
+            Issue.record("\(service.rawValue) exited with \(code) after SIGTERM:\n\(suite.tail(of: service))")
+        }
+        return suite
     }
 }

@@ -109,6 +109,13 @@ public struct CLIEnvironment: Sendable {
         return connection
     }
 
+    /// Loads the environment, connects to the broker, runs `body`, and closes the connection.
+    static func withBroker(_ body: (AMQPConnection) async throws -> String) async throws -> String {
+        let broker = try await load().broker()
+        defer { broker.close() }
+        return try await body(broker)
+    }
+
     /// A pool on one service's database.
     func database(_ service: ServiceName) throws -> DatabasePool {
         guard let url = databaseURLs[service] else {

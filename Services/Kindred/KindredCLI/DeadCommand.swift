@@ -21,10 +21,7 @@ struct DeadCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await execute {
-                let environment = try CLIEnvironment.load()
-                let broker = try await environment.broker()
-                defer { broker.close() }
-                return try await Self.render(broker: broker, json: output.json)
+                try await CLIEnvironment.withBroker { try await Self.render(broker: $0, json: output.json) }
             }
         }
 

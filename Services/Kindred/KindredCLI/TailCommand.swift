@@ -19,11 +19,10 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await execute {
-            let environment = try CLIEnvironment.load()
-            let broker = try await environment.broker()
-            defer { broker.close() }
-            try await Self.tail(types: types, count: count, on: broker) { line in print(line) }
-            return ""
+            try await CLIEnvironment.withBroker { broker in
+                try await Self.tail(types: types, count: count, json: output.json, on: broker) { line in print(line) }
+                return ""
+            }
         }
     }
 

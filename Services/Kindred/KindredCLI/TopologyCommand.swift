@@ -19,10 +19,9 @@ struct TopologyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await execute {
-            let environment = try CLIEnvironment.load()
-            let broker = try await environment.broker()
-            defer { broker.close() }
-            return try await Self.render(broker: broker, declare: declare, json: output.json)
+            try await CLIEnvironment.withBroker {
+                try await Self.render(broker: $0, declare: declare, json: output.json)
+            }
         }
     }
 
