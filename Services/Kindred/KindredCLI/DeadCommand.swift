@@ -26,28 +26,35 @@ struct DeadCommand: AsyncParsableCommand {
         }
 
         /// (dead queue, reason) → count, looking at each message without taking it.
-        static func census(broker: AMQPConnection) async throws -> [String: [String: Int]] {
-            var census: [String: [String: Int]] = [:]
-            for service in ServiceName.allCases {
-                for descriptor in EventRegistry.consumed(by: service) {
-                    let dead = EventRegistry.deadQueueName(
-                        for: EventRegistry.queueName(for: descriptor.type, consumer: service))
-                    guard let depth = try await broker.status(ofQueue: dead)?.messages, depth > 0 else { continue }
-                    // Holding each message unacknowledged until all are seen (so none comes round
-                    // twice), then rejecting them with requeue, leaves the queue as it was.
-                    let wanted = min(depth, 1000)
-                    let deliveries = try await broker.consume(queue: dead, prefetch: UInt16(wanted))
-                    var held: [Delivery] = []
-                    var reasons: [String: Int] = [:]
-                    for try await delivery in deliveries {
-                        let reason = delivery.properties.headers[DeadLetterHeader.reason]?.stringValue ?? "unknown"
-                        reasons[reason, default: 0] += 1
-                        held.append(delivery)
-                        if held.count >= wanted { break }
-                    }
-                    for delivery in held { broker.reject(delivery, requeue: true) }
-                    census[dead] = reasons
+        /// Every service's `.dead` queue, from the registry.
+        static var deadQueues: [String] {
+            ServiceName.allCases.flatMap { service in
+                EventRegistry.consumed(by: service).map {
+                    EventRegistry.deadQueueName(for: EventRegistry.queueName(for: $0.type, consumer: service))
                 }
+            }
+        }
+
+        static func census(broker: AMQPConnection, queues: [String] = deadQueues) async throws
+            -> [String: [String: Int]]
+        {
+            var census: [String: [String: Int]] = [:]
+            for dead in queues {
+                guard let depth = try await broker.status(ofQueue: dead)?.messages, depth > 0 else { continue }
+                // Holding each message unacknowledged until all are seen (so none comes round
+                // twice), then rejecting them with requeue, leaves the queue as it was.
+                let wanted = min(depth, 1000)
+                let deliveries = try await broker.consume(queue: dead, prefetch: UInt16(wanted))
+                var held: [Delivery] = []
+                var reasons: [String: Int] = [:]
+                for try await delivery in deliveries {
+                    let reason = delivery.properties.headers[DeadLetterHeader.reason]?.stringValue ?? "unknown"
+                    reasons[reason, default: 0] += 1
+                    held.append(delivery)
+                    if held.count >= wanted { break }
+                }
+                for delivery in held { broker.reject(delivery, requeue: true) }
+                census[dead] = reasons
             }
             return census
         }
