@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import ServiceRuntime
 import Synchronization
 import Testing
 
@@ -148,5 +149,26 @@ struct RateLimiterTests {
         clock.advance(600)
         for _ in 0..<6 { #expect(limiter.take("a") == .allowed) }
         #expect(limiter.take("a") != .allowed, "a long wait refills to the limit, not beyond")
+    }
+}
+
+@Suite("Gateway configuration")
+struct GatewayConfigurationTests {
+    @Test("deadlines are set per route, falling back to the default; a malformed entry is named")
+    func routeDeadlines() throws {
+        var reader = EnvironmentReader([
+            "KINDRED_JWT_SECRET": String(repeating: "s", count: 32), "KINDRED_REQUEST_TIMEOUT_MS": "3000",
+            "KINDRED_ROUTE_TIMEOUTS_MS": "GET /v1/profile/me=1500, PUT /v1/profile/me=9000",
+        ])
+        let configuration = GatewayConfiguration(reader: &reader)
+        try reader.validate()
+        #expect(configuration.deadline(of: "GET /v1/profile/me") == .milliseconds(1500))
+        #expect(configuration.deadline(of: "PUT /v1/profile/me") == .milliseconds(9000))
+        #expect(configuration.deadline(of: "GET /v1/other") == .milliseconds(3000))
+        var broken = EnvironmentReader([
+            "KINDRED_JWT_SECRET": String(repeating: "s", count: 32), "KINDRED_ROUTE_TIMEOUTS_MS": "GET=fast",
+        ])
+        _ = GatewayConfiguration(reader: &broken)
+        #expect(throws: ConfigurationError.self) { try broken.validate() }
     }
 }

@@ -13,6 +13,9 @@ public struct GatewayConfiguration: Sendable {
     /// `KINDRED_REQUEST_TIMEOUT_MS`, default 5000: how long a route waits for an answer
     /// event before it answers 504.
     public var requestTimeoutMilliseconds: Int
+    /// `KINDRED_ROUTE_TIMEOUTS_MS`, default none: deadlines of single routes, overriding the
+    /// one above, as `GET /v1/profile/me=2000,PUT /v1/profile/me=8000`.
+    public var routeTimeoutMilliseconds: [String: Int]
     /// `KINDRED_BCRYPT_COST`, default 12. Lower values exist for load and fault tests
     /// only, where hashing would otherwise be all the work.
     public var bcryptCost: Int
@@ -33,11 +36,30 @@ public struct GatewayConfiguration: Sendable {
     /// reconnect with `Last-Event-ID`.
     public var liveRetentionHours: Int
 
+    /// The deadline of one route (`GET /v1/profile/me`).
+    public func deadline(of route: String) -> Duration {
+        .milliseconds(routeTimeoutMilliseconds[route] ?? requestTimeoutMilliseconds)
+    }
+
     public init(reader: inout EnvironmentReader) {
         jwtSecret = reader.secret("KINDRED_JWT_SECRET", minimumLength: 32, purpose: "the key that signs access tokens")
         jwtKeyID = reader.string("KINDRED_JWT_KEY_ID", default: "k1")
         accessTokenSeconds = reader.integer("KINDRED_ACCESS_TOKEN_SECONDS", default: 900, range: 60...3600)
         requestTimeoutMilliseconds = reader.integer("KINDRED_REQUEST_TIMEOUT_MS", default: 5000, range: 100...60000)
+        routeTimeoutMilliseconds = [:]
+        let routeTimeouts = reader.string("KINDRED_ROUTE_TIMEOUTS_MS", default: "")
+        for entry in routeTimeouts.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, let milliseconds = Int(parts[1]), (100...60000).contains(milliseconds),
+                parts[0].split(separator: " ").count == 2
+            else {
+                reader.problem(
+                    "KINDRED_ROUTE_TIMEOUTS_MS must look like 'GET /v1/profile/me=2000,PUT /v1/profile/me=8000' (100 to 60000 ms), not '\(entry)'"
+                )
+                continue
+            }
+            routeTimeoutMilliseconds[parts[0]] = milliseconds
+        }
         bcryptCost = reader.integer("KINDRED_BCRYPT_COST", default: 12, range: 4...16)
         heartbeatSeconds = reader.integer("KINDRED_SSE_HEARTBEAT_SECONDS", default: 15, range: 1...300)
         liveRetentionHours = reader.integer("KINDRED_LIVE_RETENTION_HOURS", default: 24, range: 1...720)

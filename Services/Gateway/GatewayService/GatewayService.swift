@@ -24,7 +24,7 @@ public enum GatewayService {
             now: now)
         let profile = ProfileRoutes(
             requests: requests, authenticator: authenticator,
-            timeout: .milliseconds(configuration.requestTimeoutMilliseconds), now: now)
+            deadline: configuration.deadline(of:), now: now)
         let suspensions = UserSuspendedHandler(runtime: runtime, now: now)
         let erasures = UserDataErasedHandler(runtime: runtime, now: now)
         let account = AccountRoutes(runtime: runtime, authenticator: authenticator, now: now)

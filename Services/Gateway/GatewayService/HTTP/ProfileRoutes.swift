@@ -9,7 +9,8 @@ import ServiceRuntime
 struct ProfileRoutes: Sendable {
     let requests: RequestReplyClient
     let authenticator: Authenticator
-    let timeout: Duration
+    /// The deadline of a route, by `METHOD path`.
+    let deadline: @Sendable (String) -> Duration
     let now: @Sendable () -> Date
 
     static let bodyLimit = 16 * 1024
@@ -22,7 +23,8 @@ struct ProfileRoutes: Sendable {
 
     func get(_ request: Request) async throws -> Answer {
         let userID = try authenticator.userID(of: request)
-        let reply = try await send(ProfileRequested(userId: userID), for: request, userID: userID)
+        let reply = try await send(
+            ProfileRequested(userId: userID), for: request, userID: userID, deadline: deadline("GET /v1/profile/me"))
         return try jsonResponse(reply.data.profile)
     }
 
@@ -33,18 +35,19 @@ struct ProfileRoutes: Sendable {
             userId: userID, displayName: body.string("displayName"), birthdate: body.string("birthdate"),
             gender: body.string("gender"), seeking: body.strings("seeking"), bio: body.string("bio"))
         guard body.errors.isEmpty else { throw Problem.validation(body.errors) }
-        let reply = try await send(update, for: request, userID: userID)
+        let reply = try await send(update, for: request, userID: userID, deadline: deadline("PUT /v1/profile/me"))
         return try jsonResponse(reply.data.profile)
     }
 
-    private func send<Q: RequestEvent>(_ data: Q, for request: Request, userID: UUID) async throws
+    private func send<Q: RequestEvent>(_ data: Q, for request: Request, userID: UUID, deadline: Duration)
+        async throws
         -> Envelope<Q.Reply>
     {
         let envelope = Envelope(
             source: .gateway, time: now(), subject: userID.uuidString, data: data,
             correlationID: RequestID.of(request))
         do {
-            return try await requests.request(envelope, timeout: timeout)
+            return try await requests.request(envelope, timeout: deadline)
         } catch {
             throw Self.problem(for: error)
         }
