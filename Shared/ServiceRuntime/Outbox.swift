@@ -45,6 +45,19 @@ public enum SharedMigrations {
                     PRIMARY KEY (projection, aggregate)
                 );
                 """),
+        Migration(
+            version: 3, name: "replay audit",
+            sql: """
+                CREATE TABLE replays (
+                    replay_id uuid PRIMARY KEY,
+                    requested_by text NOT NULL,
+                    requested_at timestamptz NOT NULL DEFAULT now(),
+                    selection text NOT NULL,
+                    destination text NOT NULL,
+                    as_new boolean NOT NULL,
+                    events integer NOT NULL
+                );
+                """),
     ]
 }
 

@@ -147,3 +147,79 @@ struct KindredCLITests {
         #expect(DeadCommand.List.deadQueues.contains("UserRegistered.profile.dead"))
     }
 }
+
+@Suite("kindred replay", .timeLimit(.minutes(2)))
+struct ReplayTests {
+    @Test("dry run plans without publishing; execute republishes with provenance, paced, and is audited")
+    func replay() async throws {
+        let environment = try CLIEnvironment.load(currentDirectory: "/nonexistent")
+        let gateway = try environment.database(.gateway)
+        defer { gateway.close() }
+        try await Migrator(pool: gateway, logger: TestEnvironment.logger("cli"))
+            .migrate(component: SharedMigrations.component, SharedMigrations.all)
+        let correlation = TestEnvironment.uniqueName("replay-")
+        var originals: [String] = []
+        for _ in 0..<5 {
+            let userID = UUID()
+            let envelope = Envelope(
+                source: .gateway, time: Date(), subject: userID.uuidString,
+                data: UserRegistered(userId: userID, email: "replay@example.com", registeredAt: Date()),
+                correlationID: correlation)
+            try await gateway.transaction { try Outbox.append(envelope, on: $0) }
+            originals.append(envelope.id.uuidString)
+        }
+        defer {
+            Task {
+                try? await gateway.withConnection {
+                    try $0.execute("DELETE FROM outbox WHERE correlation_id = $1", [correlation])
+                }
+            }
+        }
+        var filter = try EventFilter.parse([])
+        filter.correlation = correlation
+        let events = try await filter.events(of: .gateway, from: gateway, limit: 100)
+        #expect(events.map(\.id) == originals)
+
+        let toProfile = try ReplayCommand.Plan(events: events, target: .profile)
+        #expect(toProfile.summary.contains("5  UserRegistered → queue UserRegistered.profile"))
+        #expect(throws: CLIError.self) { try ReplayCommand.Plan(events: events, target: .matching) }
+
+        // Watch the exchange the way every subscriber would.
+        let broker = try await environment.broker()
+        defer { broker.close() }
+        let watch = TestEnvironment.uniqueName("UserRegistered.replaytests.")
+        try await broker.declare(
+            Topology(queues: [
+                QueueDeclaration(
+                    name: watch, durable: false, exclusive: true, autoDelete: true,
+                    bindings: [Binding(exchange: Topology.exchangeName, routingKey: "UserRegistered")])
+            ]))
+        let deliveries = try await broker.consume(queue: watch, prefetch: 100)
+        let everyone = try ReplayCommand.Plan(events: events, target: nil)
+        let begun = ContinuousClock.now
+        let replayID = try await ReplayCommand.replay(
+            everyone, asNew: false, rate: 10, on: broker, audit: gateway, selection: "--correlation \(correlation)")
+        #expect(ContinuousClock.now - begun >= .milliseconds(350), "--rate 10 spaces 5 events over 0.4 s")
+        _ = try await ReplayCommand.replay(
+            everyone, asNew: true, rate: nil, on: broker, audit: gateway, selection: "as new")
+        var received: [Delivery] = []
+        for try await delivery in deliveries {
+            broker.acknowledge(delivery)
+            // Other tests may register users meanwhile: keep only this replay's messages.
+            if delivery.properties.headers["x-kindred-original-message-id"]?.stringValue.map(originals.contains) == true
+            {
+                received.append(delivery)
+            }
+            if received.count == 10 { break }
+        }
+        let ids = try received.map { try EnvelopeCodec().decodeHeader($0.body).id.uuidString }
+        #expect(Array(ids.prefix(5)) == originals, "a replay keeps the original ids, in order")
+        #expect(Set(ids.suffix(5)).isDisjoint(with: originals), "--as-new mints new ids")
+        #expect(received.prefix(5).allSatisfy { $0.properties.headers["x-kindred-replay-id"] == .string(replayID) })
+        let audited = try await gateway.withConnection { connection in
+            try connection.execute("SELECT events, destination FROM replays WHERE replay_id = $1", [replayID]).first
+        }
+        #expect(audited?.int("events") == 5)
+        #expect(audited?.string("destination") == "exchange kindred")
+    }
+}

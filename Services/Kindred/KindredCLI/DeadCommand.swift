@@ -41,19 +41,22 @@ struct DeadCommand: AsyncParsableCommand {
             var census: [String: [String: Int]] = [:]
             for dead in queues {
                 guard let depth = try await broker.status(ofQueue: dead)?.messages, depth > 0 else { continue }
-                // Holding each message unacknowledged until all are seen (so none comes round
-                // twice), then rejecting them with requeue, leaves the queue as it was.
+                // Looked at through a connection of its own that never acknowledges: closing it
+                // hands every message back to the queue as it was (none comes round twice, and none
+                // stays held by a consumer nobody reads any more).
                 let wanted = min(depth, 1000)
-                let deliveries = try await broker.consume(queue: dead, prefetch: UInt16(wanted))
-                var held: [Delivery] = []
+                let peek = AMQPConnection(
+                    endpoint: broker.endpoint, name: "kindred-dead-peek", logger: CLIEnvironment.logger)
+                defer { peek.close() }
+                let deliveries = try await peek.consume(queue: dead, prefetch: UInt16(wanted))
                 var reasons: [String: Int] = [:]
+                var seen = 0
                 for try await delivery in deliveries {
                     let reason = delivery.properties.headers[DeadLetterHeader.reason]?.stringValue ?? "unknown"
                     reasons[reason, default: 0] += 1
-                    held.append(delivery)
-                    if held.count >= wanted { break }
+                    seen += 1
+                    if seen >= wanted { break }
                 }
-                for delivery in held { broker.reject(delivery, requeue: true) }
                 census[dead] = reasons
             }
             return census

@@ -13,7 +13,8 @@ public struct KindredCommand: AsyncParsableCommand {
             Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 broker or database unreachable.
             """,
         subcommands: [
-            ContractsCommand.self, TopologyCommand.self, EventsCommand.self, PublishCommand.self, TailCommand.self,
+            ContractsCommand.self, TopologyCommand.self, EventsCommand.self, ReplayCommand.self, PublishCommand.self,
+            TailCommand.self,
             DeadCommand.self, TraceCommand.self,
         ])
 
