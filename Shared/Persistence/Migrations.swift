@@ -33,6 +33,10 @@ public struct Migrator: Sendable {
     public func migrate(component: String, _ migrations: [Migration]) async throws -> [Int] {
         let sorted = migrations.sorted { $0.version < $1.version }
         let applied = try await pool.transaction { connection -> [Int] in
+            // Serialises instances that start together, before anything else: even
+            // `CREATE TABLE IF NOT EXISTS` fails when two sessions run it at the same time
+            // on a new database. Released at commit.
+            try connection.execute("SELECT pg_advisory_xact_lock(hashtext('kindred.migrations'))")
             try connection.execute(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -43,8 +47,6 @@ public struct Migrator: Sendable {
                     PRIMARY KEY (component, version)
                 )
                 """)
-            // Serialises instances that start together; released at commit.
-            try connection.execute("SELECT pg_advisory_xact_lock(hashtext('kindred.migrations'))")
             let done = Set(
                 try connection.execute(
                     "SELECT version FROM schema_migrations WHERE component = $1", [component]

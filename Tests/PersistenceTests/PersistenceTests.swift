@@ -107,6 +107,29 @@ struct PersistenceTests {
         try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
     }
 
+    @Test("instances that start together on a new database apply each migration once")
+    func concurrentMigrations() async throws {
+        // A schema of its own stands in for a new database.
+        let schema = TestEnvironment.uniqueName("fresh_")
+        try await pool.withConnection { try $0.execute("CREATE SCHEMA \(schema)") }
+        let fresh = DatabasePool(
+            connectionString: try TestEnvironment.testDatabaseURL() + " options='-c search_path=\(schema)'", size: 5,
+            logger: TestEnvironment.logger("db"))
+        defer { fresh.close() }
+        let migrations = [Migration(version: 1, name: "create", sql: "CREATE TABLE things (id integer)")]
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<5 {
+                group.addTask {
+                    try await Migrator(pool: fresh, logger: TestEnvironment.logger("migrations"))
+                        .migrate(component: "things", migrations)
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(applied == [1])
+        try await pool.withConnection { try $0.execute("DROP SCHEMA \(schema) CASCADE") }
+    }
+
     @Test("a failing migration applies nothing of its run")
     func failingMigration() async throws {
         let component = TestEnvironment.uniqueName("component_")
