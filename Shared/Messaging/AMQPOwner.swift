@@ -211,7 +211,18 @@ final class AMQPOwner {
         // Wake at least four times per heartbeat interval so heartbeats are never missed.
         let pollMilliseconds = Int32(max(250, min(1000, endpoint.heartbeatSeconds * 250)))
         while !isClosed {
-            for command in takeCommands() { try execute(command) }
+            let commands = takeCommands()
+            for (index, command) in commands.enumerated() {
+                do {
+                    try execute(command)
+                } catch {
+                    // The connection is gone: the commands taken with this one must be answered
+                    // too (failed, or kept for after the reconnect), or their callers wait forever.
+                    let reason = AMQPError.connectionLost((error as? AMQPError)?.description ?? "\(error)")
+                    for rest in commands[(index + 1)...] { failWithoutConnection(rest, error: reason) }
+                    throw error
+                }
+            }
             var framesRead = 0
             while framesRead < 256, amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 {
                 guard try readFrame() else { break }
