@@ -124,6 +124,9 @@ public final class OutboxRelay: Service, Sendable {
     private let published: Counter
     private let backlog: Gauge
     private let oldestUnsentAge: Gauge
+    /// When the backlog was last measured: at most once a second, since every commit wakes
+    /// the relay and the measurement is a query of its own.
+    private let lastMeasured = Mutex(ContinuousClock.now - .seconds(60))
 
     public init(
         pool: DatabasePool, publisher: EventPublisher, logger: Logger,
@@ -180,6 +183,12 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     private func measureBacklog() async {
+        let due = lastMeasured.withLock { last in
+            guard ContinuousClock.now - last >= .seconds(1) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
         let measured = try? await pool.withConnection { connection in
             try connection.execute(
                 """

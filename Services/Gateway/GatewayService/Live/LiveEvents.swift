@@ -41,8 +41,6 @@ final class LiveEventHub: Sendable {
         let continuations = streams.withLock { Array(($0[event.userID] ?? [:]).values) }
         for continuation in continuations { continuation.yield(event) }
     }
-
-    var openStreams: Int { streams.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }
 
 /// Receives every event the registry streams to the gateway through this instance's own
