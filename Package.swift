@@ -21,7 +21,8 @@ var targets: [Target] = [
     .systemLibrary(
         name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
         providers: [.apt(["libcurl4-openssl-dev"])]),
-    .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: swiftSettings),
+    // Schemas/ holds the committed JSON Schema snapshots that `kindred contracts check` reads.
+    .target(name: "Contracts", path: "Shared/Contracts", exclude: ["Schemas"], swiftSettings: swiftSettings),
     .target(
         name: "Messaging", dependencies: ["CRabbitMQ", "Contracts", logging, metrics],
         path: "Shared/Messaging", swiftSettings: swiftSettings),
@@ -93,7 +94,10 @@ var targets: [Target] = [
         path: "Tests/FaultTests", swiftSettings: swiftSettings),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP"],
+        dependencies: [
+            "TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP", "ServiceRuntime", "KindredCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 ]
 

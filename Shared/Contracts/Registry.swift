@@ -25,6 +25,12 @@ public struct EventDescriptor: Sendable {
     let makeExample: @Sendable () -> [UInt8]
     /// Checks that a JSON document is valid `data` for this type (throws the reason).
     public let validateData: @Sendable ([UInt8]) throws -> Void
+    let inferSchema: @Sendable () throws -> DataSchema
+
+    /// The JSON Schema of `data` at the current version, inferred from the Swift type.
+    public func schemaSnapshot() throws -> SchemaSnapshot {
+        SchemaSnapshot(type: type, dataVersion: dataVersion, schema: try inferSchema())
+    }
 
     public init<E: Event & ExampleProviding>(
         _ event: E.Type, role: Role, producer: ServiceName, consumers: [ServiceName] = [],
@@ -38,6 +44,7 @@ public struct EventDescriptor: Sendable {
         self.acceptedVersions = acceptedVersions ?? [E.dataVersion]
         self.dataVersion = E.dataVersion
         self.validateData = { bytes in _ = try KindredJSON.decoder().decode(E.self, from: Data(bytes)) }
+        self.inferSchema = { try DataSchema.infer(E.self) }
         self.makeExample = {
             let envelope = Envelope(
                 id: UUID(uuidString: "00000000-0000-4000-8000-000000000001") ?? UUID(), source: producer,

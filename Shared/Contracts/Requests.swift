@@ -12,7 +12,7 @@ public struct RequestFailed: Event, Error {
     public static let eventType: EventType = "RequestFailed"
     public static let dataVersion = 1
 
-    public enum Code: String, Codable, Sendable {
+    public enum Code: String, Codable, Sendable, CaseIterable {
         /// The request was well-formed but a field broke a rule; `fieldErrors` names each.
         case validationFailed
         /// The aggregate the request names does not exist.

@@ -25,8 +25,11 @@ public final class AMQPConnection: Sendable {
         var readinessWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
+    /// Called once on the owner thread with the broker's confirm (or the failure).
+    typealias PublishCompletion = @Sendable (Result<Void, any Error>) -> Void
+
     enum Command: Sendable {
-        case publish(OutgoingMessage, CheckedContinuation<Void, any Error>)
+        case publish(OutgoingMessage, PublishCompletion)
         case acknowledge(tag: UInt64, multiple: Bool, generation: Int)
         case reject(tag: UInt64, requeue: Bool, generation: Int)
         case declare(Topology, CheckedContinuation<Void, any Error>)
@@ -73,11 +76,29 @@ public final class AMQPConnection: Sendable {
     /// Publishes and waits for the broker's confirm (the message is then safely queued,
     /// and persisted if persistent).
     public func publish(_ message: OutgoingMessage) async throws {
-        try await withCheckedThrowingContinuation { continuation in
+        try await publish([message])
+    }
+
+    /// Publishes several messages in this order, all in flight at once, and waits for every
+    /// confirm. Throws the first failure; the others may have been queued by then.
+    public func publish(_ messages: [OutgoingMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outstanding = Mutex((count: messages.count, failure: (any Error)?.none))
+            let complete: PublishCompletion = { result in
+                let finished = outstanding.withLock { state -> Result<Void, any Error>? in
+                    if case .failure(let error) = result, state.failure == nil { state.failure = error }
+                    state.count -= 1
+                    guard state.count == 0 else { return nil }
+                    return state.failure.map { .failure($0) } ?? .success(())
+                }
+                if let finished { continuation.resume(with: finished) }
+            }
             let rejected: (any Error)? = mailbox.state.withLock { state in
                 if state.isClosed { return AMQPError.closed }
                 guard state.isConnected else { return AMQPError.notConnected(state.lastError) }
-                state.commands.append(.publish(message, continuation))
+                // Appended under one lock, so the owner thread publishes them in this order.
+                state.commands.append(contentsOf: messages.map { .publish($0, complete) })
                 return nil
             }
             if let rejected { continuation.resume(throwing: rejected) } else { wake() }

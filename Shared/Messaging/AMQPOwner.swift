@@ -27,7 +27,7 @@ final class AMQPOwner {
     private var waitingConsumers: [(AMQPConnection.ConsumerRegistration, CheckedContinuation<Void, any Error>)] = []
 
     private struct PendingPublish {
-        let continuation: CheckedContinuation<Void, any Error>
+        let complete: AMQPConnection.PublishCompletion
         let messageID: String?
         let exchange: String
         let routingKey: String
@@ -182,7 +182,7 @@ final class AMQPOwner {
     }
 
     private func failInFlight(_ error: AMQPError) {
-        for pending in pendingConfirms.values { pending.continuation.resume(throwing: error) }
+        for pending in pendingConfirms.values { pending.complete(.failure(error)) }
         pendingConfirms = [:]
         returnedMessageIDs = []
     }
@@ -256,17 +256,17 @@ final class AMQPOwner {
             return
         }
         switch command {
-        case .publish(let message, let continuation):
+        case .publish(let message, let complete):
             let tag = nextPublishTag
             let status = publish(message, on: state)
             guard status == AMQP_STATUS_OK.rawValue else {
                 let error = AMQPError.connectionLost(String(cString: amqp_error_string2(status)))
-                continuation.resume(throwing: error)
+                complete(.failure(error))
                 throw error
             }
             nextPublishTag += 1
             pendingConfirms[tag] = PendingPublish(
-                continuation: continuation, messageID: message.properties.messageID,
+                complete: complete, messageID: message.properties.messageID,
                 exchange: message.exchange, routingKey: message.routingKey)
         case .acknowledge(let tag, let multiple, let deliveryGeneration):
             guard deliveryGeneration == generation else { return }
@@ -310,7 +310,7 @@ final class AMQPOwner {
 
     private func failWithoutConnection(_ command: AMQPConnection.Command, error: AMQPError) {
         switch command {
-        case .publish(_, let continuation): continuation.resume(throwing: error)
+        case .publish(_, let complete): complete(.failure(error))
         case .acknowledge, .reject: break  // The broker redelivers unacknowledged messages.
         case .declare(let topology, let continuation):
             if case .closed = error {
@@ -546,12 +546,12 @@ final class AMQPOwner {
         for settled in tags {
             guard let pending = pendingConfirms.removeValue(forKey: settled) else { continue }
             if !accepted {
-                pending.continuation.resume(throwing: AMQPError.nacked)
+                pending.complete(.failure(AMQPError.nacked))
             } else if let id = pending.messageID, returnedMessageIDs.remove(id) != nil {
-                pending.continuation.resume(
-                    throwing: AMQPError.unroutable(exchange: pending.exchange, routingKey: pending.routingKey))
+                pending.complete(
+                    .failure(AMQPError.unroutable(exchange: pending.exchange, routingKey: pending.routingKey)))
             } else {
-                pending.continuation.resume()
+                pending.complete(.success(()))
             }
         }
     }

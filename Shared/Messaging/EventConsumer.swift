@@ -18,6 +18,13 @@ public enum DeadLetterHeader {
     public static let lastFailedAt = "x-kindred-last-failed-at"
 }
 
+/// The provenance headers `kindred replay` and `kindred dead replay` put on what they publish.
+public enum ReplayHeader {
+    public static let replayID = "x-kindred-replay-id"
+    /// The id of the message replayed (the same as its own unless `--as-new`).
+    public static let originalMessageID = "x-kindred-original-message-id"
+}
+
 /// A handler's verdict on a message it could not process, when it knows the message will
 /// never succeed (the consumer dead-letters it at once).
 public struct PermanentFailure: Error, CustomStringConvertible {

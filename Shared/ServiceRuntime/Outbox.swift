@@ -58,6 +58,11 @@ public enum SharedMigrations {
                     events integer NOT NULL
                 );
                 """),
+        Migration(
+            version: 4, name: "inbox attempts and replays",
+            sql: """
+                ALTER TABLE inbox ADD COLUMN attempts integer NOT NULL DEFAULT 1, ADD COLUMN replay_id text;
+                """),
     ]
 }
 
@@ -97,11 +102,17 @@ public enum Outbox {
 /// Records processed message ids so that a redelivered message is a no-op.
 public enum Inbox {
     /// Claims a message for processing inside the caller's transaction. Returns false if
-    /// this queue already processed it (the caller then does nothing).
-    public static func claim(queue: String, messageID: String, on connection: DatabaseConnection) throws -> Bool {
+    /// this queue already processed it (the caller then does nothing). `attempts` (1 unless
+    /// retries were needed) and `replayID` (of `kindred replay`) are kept for `kindred trace`.
+    public static func claim(
+        queue: String, messageID: String, attempts: Int = 1, replayID: String? = nil, on connection: DatabaseConnection
+    ) throws -> Bool {
         try connection.execute(
-            "INSERT INTO inbox (queue, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            [queue, messageID]
+            """
+            INSERT INTO inbox (queue, message_id, attempts, replay_id) VALUES ($1, $2, $3, $4)
+            ON CONFLICT DO NOTHING
+            """,
+            [queue, messageID, attempts, replayID]
         ).affectedRows == 1
     }
 }

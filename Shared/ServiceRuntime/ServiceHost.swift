@@ -57,8 +57,14 @@ public final class KindredRuntime: Sendable {
     ) async throws {
         let queue = delivery.queue
         let messageID = header.id.uuidString
+        let headers = delivery.properties.headers
+        let attempts = Int(headers[DeadLetterHeader.attempts]?.intValue ?? 0) + 1
+        let replayID = headers[ReplayHeader.replayID]?.stringValue
         try await pool.transaction { connection in
-            guard try Inbox.claim(queue: queue, messageID: messageID, on: connection) else { return }
+            guard
+                try Inbox.claim(
+                    queue: queue, messageID: messageID, attempts: attempts, replayID: replayID, on: connection)
+            else { return }
             try effects(connection)
         }
         relay.wake()

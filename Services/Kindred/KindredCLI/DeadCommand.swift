@@ -1,69 +1,63 @@
 import ArgumentParser
 import Contracts
 import Foundation
+import Glibc
 import Messaging
+import Synchronization
 
 struct DeadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dead",
-        abstract: "What ended in the .dead queues, grouped by queue and failure reason.",
+        abstract: "Dead letters: count, show, send back to their queue, or purge.",
         discussion: """
+            A message ends in <queue>.dead when it is malformed, of an unknown type or version, or
+            its handler failed on every retry. Its headers say why (x-kindred-dead-reason,
+            x-kindred-dead-error, x-kindred-attempts, x-kindred-original-queue).
+
             Examples:
               kindred dead list
-              kindred dead list --json
-            Messages are only looked at: they stay in their queues.
+              kindred dead show --queue UserRegistered.profile.dead --max 5
+              kindred dead replay --reason handler-failed                 # what it would do
+              kindred dead replay --reason handler-failed --rate 50 --execute
+              kindred dead purge --queue UserRegistered.profile.dead --reason malformed --yes
+            list and show only look: messages stay in their queues, in their order.
             """,
-        subcommands: [List.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Replay.self, Purge.self], defaultSubcommand: List.self)
+
+    /// Every service's `.dead` queue, from the registry.
+    static var deadQueues: [String] {
+        ServiceName.allCases.flatMap { service in
+            EventRegistry.consumed(by: service).map {
+                EventRegistry.deadQueueName(for: EventRegistry.queueName(for: $0.type, consumer: service))
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "Count dead letters.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "Count dead letters by queue and failure reason.")
+        @OptionGroup var selection: DeadSelection
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await execute {
-                try await CLIEnvironment.withBroker { try await Self.render(broker: $0, json: output.json) }
+                try await CLIEnvironment.withBroker {
+                    try await Self.render(broker: $0, selection: selection, json: output.json)
+                }
             }
         }
 
         /// (dead queue, reason) → count, looking at each message without taking it.
-        /// Every service's `.dead` queue, from the registry.
-        static var deadQueues: [String] {
-            ServiceName.allCases.flatMap { service in
-                EventRegistry.consumed(by: service).map {
-                    EventRegistry.deadQueueName(for: EventRegistry.queueName(for: $0.type, consumer: service))
-                }
-            }
-        }
-
-        static func census(broker: AMQPConnection, queues: [String] = deadQueues) async throws
-            -> [String: [String: Int]]
-        {
+        static func census(broker: AMQPConnection, selection: DeadSelection) async throws -> [String: [String: Int]] {
             var census: [String: [String: Int]] = [:]
-            for dead in queues {
-                guard let depth = try await broker.status(ofQueue: dead)?.messages, depth > 0 else { continue }
-                // Looked at through a connection of its own that never acknowledges: closing it
-                // hands every message back to the queue as it was (none comes round twice, and none
-                // stays held by a consumer nobody reads any more).
-                let wanted = min(depth, 1000)
-                let peek = AMQPConnection(
-                    endpoint: broker.endpoint, name: "kindred-dead-peek", logger: CLIEnvironment.logger)
-                defer { peek.close() }
-                let deliveries = try await peek.consume(queue: dead, prefetch: UInt16(wanted))
-                var reasons: [String: Int] = [:]
-                var seen = 0
-                for try await delivery in deliveries {
-                    let reason = delivery.properties.headers[DeadLetterHeader.reason]?.stringValue ?? "unknown"
-                    reasons[reason, default: 0] += 1
-                    seen += 1
-                    if seen >= wanted { break }
-                }
-                census[dead] = reasons
+            for letter in try await DeadLetters.peek(broker: broker, selection: selection, max: Int.max) {
+                census[letter.queue, default: [:]][letter.reason, default: 0] += 1
             }
             return census
         }
 
-        static func render(broker: AMQPConnection, json: Bool) async throws -> String {
-            let census = try await census(broker: broker)
+        static func render(broker: AMQPConnection, selection: DeadSelection, json: Bool) async throws -> String {
+            let census = try await census(broker: broker, selection: selection)
             let rows = census.keys.sorted().flatMap { queue in
                 (census[queue] ?? [:]).sorted { $0.key < $1.key }.map { (queue, $0.key, $0.value) }
             }
@@ -74,4 +68,330 @@ struct DeadCommand: AsyncParsableCommand {
             return Table.render(["DEAD QUEUE", "REASON", "COUNT"], rows.map { [$0.0, $0.1, "\($0.2)"] })
         }
     }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show dead letters: why each failed, and (with --json) the whole message.")
+        @OptionGroup var selection: DeadSelection
+        @Option(help: "At most this many messages.") var max = 20
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await execute {
+                try await CLIEnvironment.withBroker { broker in
+                    let letters = try await DeadLetters.peek(broker: broker, selection: selection, max: max)
+                    return Self.render(letters, json: output.json)
+                }
+            }
+        }
+
+        static func render(_ letters: [DeadLetter], json: Bool) -> String {
+            if json { return JSONLines.render(letters.map(\.jsonObject)) }
+            if letters.isEmpty { return "no dead letters match" }
+            return Table.render(
+                ["MESSAGE ID", "TYPE", "DEAD QUEUE", "REASON", "ATTEMPTS", "LAST FAILED", "ERROR"],
+                letters.map { letter in
+                    [
+                        letter.messageID, letter.type, letter.queue, letter.reason, "\(letter.attempts)",
+                        letter.lastFailedAt ?? "-", String(letter.error.prefix(120)),
+                    ]
+                })
+        }
+    }
+
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay",
+            abstract: "Send dead letters back to the queue they failed in. Shows what it would do unless --execute.",
+            discussion: """
+                Each selected message is published to its original queue with its failure headers
+                cleared (so it gets every retry again), x-kindred-replay-id added and its message id
+                kept, and is taken off .dead only once the broker confirmed the copy. Fix the cause
+                first: a message that fails again comes back to .dead.
+                """)
+        @OptionGroup var selection: DeadSelection
+        @Option(help: "At most this many messages.") var max = 1000
+        @Option(help: "At most this many messages per second.") var rate: Double?
+        @Flag(name: .customLong("execute"), help: "Do it; without this flag only shows what it would do.")
+        var executeForReal = false
+
+        func run() async throws {
+            try await execute {
+                if let rate, rate <= 0 { throw CLIError("--rate must be above 0", exitCode: 2) }
+                return try await CLIEnvironment.withBroker { broker in
+                    guard executeForReal else {
+                        let letters = try await DeadLetters.peek(broker: broker, selection: selection, max: max)
+                        return DeadLetters.summary(letters, verb: "would go back")
+                            + "\n(dry run: add --execute to send them back)"
+                    }
+                    let progress = ProgressBar("sending back", total: max)
+                    let (replayID, letters) = try await DeadLetters.replay(
+                        broker: broker, selection: selection, max: max, rate: rate, progress: progress)
+                    progress.finish()
+                    return DeadLetters.summary(letters, verb: "went back") + "\n(replay \(replayID))"
+                }
+            }
+        }
+    }
+
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "purge", abstract: "Delete dead letters for good. Asks first unless --yes.")
+        @OptionGroup var selection: DeadSelection
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+
+        func run() async throws {
+            try await execute {
+                try await CLIEnvironment.withBroker { broker in
+                    let letters = try await DeadLetters.peek(broker: broker, selection: selection, max: Int.max)
+                    if letters.isEmpty { return "no dead letters match" }
+                    if !yes {
+                        guard isatty(STDIN_FILENO) == 1 else {
+                            throw CLIError("purge deletes messages for good: pass --yes to confirm", exitCode: 2)
+                        }
+                        print(DeadLetters.summary(letters, verb: "would be deleted"))
+                        print("Delete them for good? Type 'yes': ", terminator: "")
+                        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                            throw CLIError("not purged", exitCode: 1)
+                        }
+                    }
+                    let purged = try await DeadLetters.purge(broker: broker, selection: selection)
+                    return DeadLetters.summary(purged, verb: "deleted")
+                }
+            }
+        }
+    }
+}
+
+/// Which dead letters a `dead` command works on.
+struct DeadSelection: ParsableArguments {
+    @Option(help: "Only this dead queue, e.g. UserRegistered.profile.dead (default: every one).") var queue: String?
+    @Option(help: "Only this failure reason: handler-failed, malformed, unknown-type, unaccepted-version…")
+    var reason: String?
+    @Option(help: "Only this event type.") var type: String?
+    @Option(help: "Only the message with this id.") var id: String?
+    @Option(help: "Only messages of this correlation id (one client request).") var correlation: String?
+
+    /// The dead queues to look in.
+    func queues() throws -> [String] {
+        if let type { _ = try descriptor(named: type) }
+        guard let queue else { return DeadCommand.deadQueues }
+        guard queue.hasSuffix(".dead") else {
+            throw CLIError("--queue names a dead queue, ending in .dead (\(DeadCommand.deadQueues[0]))", exitCode: 2)
+        }
+        return [queue]
+    }
+
+    func matches(_ letter: DeadLetter) -> Bool {
+        (reason == nil || letter.reason == reason) && (type == nil || letter.type == type)
+            && (id == nil || letter.messageID.caseInsensitiveCompare(id ?? "") == .orderedSame)
+            && (correlation == nil || letter.delivery.properties.correlationID == correlation)
+    }
+}
+
+/// One message in a `.dead` queue, read from its headers.
+struct DeadLetter: Sendable {
+    var queue: String
+    var delivery: Delivery
+
+    var messageID: String { delivery.properties.messageID ?? "-" }
+    var type: String { delivery.properties.type ?? "-" }
+    var reason: String { header(DeadLetterHeader.reason) ?? "unknown" }
+    var error: String { header(DeadLetterHeader.error) ?? "" }
+    var attempts: Int64 { delivery.properties.headers[DeadLetterHeader.attempts]?.intValue ?? 0 }
+    var lastFailedAt: String? { header(DeadLetterHeader.lastFailedAt) }
+    /// The queue it failed in: the header, or the dead queue's name without `.dead`.
+    var originalQueue: String {
+        header(DeadLetterHeader.originalQueue) ?? String(queue.dropLast(".dead".count))
+    }
+
+    private func header(_ name: String) -> String? { delivery.properties.headers[name]?.stringValue }
+
+    var jsonObject: [String: Any] {
+        var headers: [String: Any] = [:]
+        for (name, value) in delivery.properties.headers {
+            headers[name] = value.stringValue ?? value.intValue.map { $0 as Any } ?? "\(value)"
+        }
+        let body: Any =
+            (try? JSONSerialization.jsonObject(with: Data(delivery.body)))
+            ?? String(decoding: delivery.body, as: UTF8.self)
+        return [
+            "queue": queue, "originalQueue": originalQueue, "messageId": messageID, "type": type, "reason": reason,
+            "error": error, "attempts": attempts, "headers": headers, "body": body,
+        ]
+    }
+
+    /// The copy that goes back to the original queue: failure headers cleared, message id
+    /// kept (so an inbox that did process it after all still recognises it).
+    func replayMessage(replayID: String) -> OutgoingMessage {
+        var properties = delivery.properties
+        for header in [
+            DeadLetterHeader.reason, DeadLetterHeader.error, DeadLetterHeader.attempts, DeadLetterHeader.originalQueue,
+            DeadLetterHeader.firstFailedAt, DeadLetterHeader.lastFailedAt,
+        ] {
+            properties.headers[header] = nil
+        }
+        properties.headers[ReplayHeader.replayID] = .string(replayID)
+        properties.headers[ReplayHeader.originalMessageID] = delivery.properties.messageID.map { .string($0) }
+        properties.persistent = true
+        return OutgoingMessage(
+            exchange: "", routingKey: originalQueue, body: delivery.body, properties: properties, mandatory: true)
+    }
+}
+
+/// Reads `.dead` queues through a connection of their own: every message is seen once
+/// (held unacknowledged until the end, so none comes round twice); those taken are
+/// acknowledged, the rest requeued in place at the end (or by closing the connection, if
+/// it must stop early).
+enum DeadLetters {
+    /// At most this many messages of one queue are looked at per command.
+    static let perQueueLimit = 10_000
+
+    /// Visits each message present when the sweep starts; `take` returns the messages of a
+    /// window (at most `window`) to acknowledge, after doing whatever it does with them.
+    /// `takes` says whether `take` ever returns messages: if the queue goes quiet before
+    /// every message was seen, the reader is closed, so the last window is then only handed
+    /// to a `take` that takes nothing (the messages are back in the queue).
+    static func sweep(
+        broker: AMQPConnection, queue: String, window: Int = 500, takes: Bool,
+        take: ([DeadLetter]) async throws -> [DeadLetter]
+    ) async throws {
+        let depth: Int
+        do {
+            guard let found = try await broker.status(ofQueue: queue)?.messages, found > 0 else { return }
+            depth = min(found, perQueueLimit)
+        } catch {
+            throw CLIError.unreachable("the broker", error)
+        }
+        let reader = AMQPConnection(endpoint: broker.endpoint, name: "kindred-dead", logger: CLIEnvironment.logger)
+        defer { reader.close() }
+        var seen = 0
+        var pending: [DeadLetter] = []
+        var kept: [Delivery] = []
+        // Stops after every message present at the start was seen, or once none came for
+        // two seconds of waiting (something else emptied the queue meanwhile).
+        let quietUntil = QuietClock()
+        func flush() async throws {
+            // The time `take` spends (a paced publish) is not waiting for the queue.
+            quietUntil.state.withLock { $0.0 = ContinuousClock.now + .seconds(86_400) }
+            let taken = Set(try await take(pending).map(\.delivery.deliveryTag))
+            for letter in pending {
+                if taken.contains(letter.delivery.deliveryTag) {
+                    reader.acknowledge(letter.delivery)
+                } else {
+                    kept.append(letter.delivery)
+                }
+            }
+            pending = []
+            quietUntil.state.withLock { $0.0 = ContinuousClock.now + .seconds(2) }
+        }
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                let quiet = quietUntil.state.withLock { state in
+                    if ContinuousClock.now > state.0 { state.timedOut = true }
+                    return state.timedOut
+                }
+                if quiet {
+                    reader.close()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
+        do {
+            // The stream lives only in this block: releasing it cancels the consumer (before
+            // the requeues below), so what is requeued is not delivered to it again.
+            let deliveries = try await reader.consume(queue: queue, prefetch: UInt16(min(depth, Int(UInt16.max))))
+            for try await delivery in deliveries {
+                quietUntil.state.withLock { $0.0 = ContinuousClock.now + .seconds(2) }
+                pending.append(DeadLetter(queue: queue, delivery: delivery))
+                seen += 1
+                if seen >= depth { break }
+                if pending.count >= window { try await flush() }
+            }
+        } catch  where quietUntil.state.withLock({ $0.timedOut }) {
+            // Closed by the watchdog: what was read is all there is.
+        }
+        let readerClosed = quietUntil.state.withLock { $0.timedOut }
+        if !pending.isEmpty && (!readerClosed || !takes) { try await flush() }
+        guard !readerClosed, !kept.isEmpty else { return }
+        // What was not taken goes back now, to its place in the queue (the broker requeues
+        // at the original position). The broker applies requeues asynchronously, so wait
+        // (a little) until the queue shows them ready again: the next command then finds the
+        // queue as this one leaves it.
+        for delivery in kept { reader.reject(delivery, requeue: true) }
+        let settled = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < settled {
+            guard let ready = try? await reader.status(ofQueue: queue)?.messages, ready < kept.count else { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The selected messages, left in place.
+    static func peek(broker: AMQPConnection, selection: DeadSelection, max: Int) async throws -> [DeadLetter] {
+        var found: [DeadLetter] = []
+        for queue in try selection.queues() where found.count < max {
+            try await sweep(broker: broker, queue: queue, takes: false) { letters in
+                found += letters.filter(selection.matches).prefix(max - found.count)
+                return []
+            }
+        }
+        return found
+    }
+
+    /// Sends the selected messages back to their original queues; each is taken off `.dead`
+    /// only after the broker confirmed its copy.
+    static func replay(
+        broker: AMQPConnection, selection: DeadSelection, max: Int, rate: Double?, progress: ProgressBar? = nil
+    ) async throws -> (replayID: String, letters: [DeadLetter]) {
+        let replayID = UUID().uuidString
+        var publisher = PacedPublisher(broker: broker, rate: rate)
+        var sent: [DeadLetter] = []
+        for queue in try selection.queues() where sent.count < max {
+            try await sweep(broker: broker, queue: queue, window: publisher.window, takes: true) { letters in
+                let chosen = Array(letters.filter(selection.matches).prefix(max - sent.count))
+                do {
+                    try await publisher.publish(chosen.map { $0.replayMessage(replayID: replayID) })
+                } catch {
+                    throw CLIError(
+                        "dead replay \(replayID) stopped after \(sent.count) messages; the rest stay in .dead: \(error)"
+                    )
+                }
+                sent += chosen
+                progress?.advance(by: chosen.count)
+                return chosen
+            }
+        }
+        return (replayID, sent)
+    }
+
+    static func purge(broker: AMQPConnection, selection: DeadSelection) async throws -> [DeadLetter] {
+        var purged: [DeadLetter] = []
+        for queue in try selection.queues() {
+            try await sweep(broker: broker, queue: queue, takes: true) { letters in
+                let chosen = letters.filter(selection.matches)
+                purged += chosen
+                return chosen
+            }
+        }
+        return purged
+    }
+
+    /// Counts by queue and reason, and a sample.
+    static func summary(_ letters: [DeadLetter], verb: String) -> String {
+        var counts: [String: Int] = [:]
+        for letter in letters {
+            counts["\(letter.queue) → \(letter.originalQueue)  (\(letter.reason))", default: 0] += 1
+        }
+        let lines = counts.sorted { $0.key < $1.key }.map { "  \($0.value)  \($0.key)" }
+        let sample = letters.prefix(3).map { "  \($0.messageID)  \($0.type)  \($0.error.prefix(80))" }
+        return (["\(letters.count) dead letters \(verb):"] + lines + (sample.isEmpty ? [] : ["sample:"] + sample))
+            .joined(separator: "\n")
+    }
+}
+
+/// When a sweep stops waiting for the next message, shared with its watchdog.
+private final class QuietClock: Sendable {
+    let state = Mutex((ContinuousClock.now + .seconds(2), timedOut: false))
 }

@@ -39,6 +39,19 @@ struct EventFilter: ParsableArguments {
         return date
     }
 
+    /// The events of a file that pass the filters, in the file's order.
+    func select(from events: [ArchivedEvent], limit: Int) throws -> [ArchivedEvent] {
+        let (since, until) = try validated()
+        let id = id.flatMap(UUID.init(uuidString:))?.uuidString
+        return Array(
+            events.lazy.filter { event in
+                (type == nil || event.type == type) && (since.map { event.occurredAt >= $0 } ?? true)
+                    && (until.map { event.occurredAt < $0 } ?? true)
+                    && (subject == nil || event.subject == subject)
+                    && (correlation == nil || event.correlationID == correlation) && (id == nil || event.id == id)
+            }.prefix(limit))
+    }
+
     /// Reads a service's outbox, oldest first.
     func events(of service: ServiceName, from pool: DatabasePool, limit: Int) async throws -> [ArchivedEvent] {
         let (since, until) = try validated()

@@ -9,7 +9,9 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Publish archived events again. Shows what it would do unless --execute.",
         discussion: """
-            Selection is the same as `kindred events` (a service's outbox archive and filters).
+            Selection is the same as `kindred events` (a service's outbox archive and filters), or
+            --file with the JSON lines `kindred events --json` wrote (the same filters then narrow
+            the file's events).
 
             How replay and the consumers' inbox interact: a replayed event keeps its original id,
             so a consumer that already processed it acknowledges it without running its handler
@@ -19,16 +21,20 @@ struct ReplayCommand: AsyncParsableCommand {
             --to <service> delivers only to that service's queue for each type (through the default
             exchange), so other consumers are not disturbed; without it every subscriber gets them.
             Replayed messages carry x-kindred-replay-id and x-kindred-original-message-id, and
-            every executed replay is recorded in the service's `replays` table (who, when,
-            selection, destination, count).
+            every executed replay is recorded in the `replays` table of the service that produced
+            the events (who, when, selection, destination, count).
 
             Examples:
               kindred replay --service gateway --type UserRegistered --since 2026-11-22T00:00:00Z
               kindred replay --service gateway --type UserRegistered --to profile --rate 200 --execute
               kindred replay --service profile --correlation <X-Request-ID> --as-new --max 10 --execute
+              kindred events --service gateway --subject <user id> --json > events.jsonl
+              kindred replay --file events.jsonl --to profile --execute
             """)
 
-    @Option(help: "The service whose outbox archive to replay from.") var service: String
+    @Option(help: "The service whose outbox archive to replay from.") var service: String?
+    @Option(help: "A JSON lines file of events (as `kindred events --json` writes) instead of an archive.")
+    var file: String?
     @OptionGroup var filter: EventFilter
     @Option(help: "Deliver only to this service's queues.") var to: String?
     @Option(help: "At most this many events per second.") var rate: Double?
@@ -39,9 +45,6 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await execute {
-            guard let source = ServiceName(rawValue: service) else {
-                throw CLIError("unknown service '\(service)'", exitCode: 2)
-            }
             let target = try to.map { name -> ServiceName in
                 guard let target = ServiceName(rawValue: name) else {
                     throw CLIError("unknown service '\(name)' for --to", exitCode: 2)
@@ -49,17 +52,34 @@ struct ReplayCommand: AsyncParsableCommand {
                 return target
             }
             if let rate, rate <= 0 { throw CLIError("--rate must be above 0", exitCode: 2) }
+            if max <= 0 { throw CLIError("--max must be above 0", exitCode: 2) }
             let environment = try CLIEnvironment.load()
-            let pool = try environment.database(source)
-            defer { pool.close() }
-            let events = try await filter.events(of: source, from: pool, limit: max)
+            let events: [ArchivedEvent]
+            switch (service, file) {
+            case (let service?, nil):
+                guard let source = ServiceName(rawValue: service) else {
+                    throw CLIError("unknown service '\(service)'", exitCode: 2)
+                }
+                let pool = try environment.database(source)
+                defer { pool.close() }
+                events = try await filter.events(of: source, from: pool, limit: max)
+            case (nil, let file?):
+                events = try filter.select(from: try EventFile.read(file), limit: max)
+            default:
+                throw CLIError("name where the events come from: --service or --file (one of them)", exitCode: 2)
+            }
             let plan = try Plan(events: events, target: target)
             guard executeForReal else { return plan.summary + "\n(dry run: add --execute to publish)" }
             let broker = try await environment.broker()
             defer { broker.close() }
+            let audit = try Dictionary(
+                uniqueKeysWithValues: Set(plan.events.map(\.service)).map { ($0, try environment.database($0)) })
+            defer { for pool in audit.values { pool.close() } }
+            let progress = ProgressBar("replaying", total: plan.events.count)
             let replayID = try await Self.replay(
-                plan, asNew: asNew, rate: rate, on: broker, audit: pool,
+                plan, asNew: asNew, rate: rate, on: broker, progress: progress, audit: audit,
                 selection: CommandLine.arguments.dropFirst().joined(separator: " "))
+            progress.finish()
             return plan.summary + "\nreplayed \(plan.events.count) events (replay \(replayID))"
         }
     }
@@ -100,47 +120,114 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    /// Publishes the plan with confirms, paced by `rate`, and records it. Returns the replay id.
+    /// Publishes the plan in order with confirms, paced by `rate`, and records it in the
+    /// `replays` table of each producing service (`audit` has their pools). Returns the replay id.
     static func replay(
-        _ plan: Plan, asNew: Bool, rate: Double?, on broker: AMQPConnection, audit: DatabasePool, selection: String
+        _ plan: Plan, asNew: Bool, rate: Double?, on broker: AMQPConnection, progress: ProgressBar? = nil,
+        audit: [ServiceName: DatabasePool], selection: String
     ) async throws -> String {
         let replayID = UUID().uuidString
-        let codec = EnvelopeCodec()
-        let started = ContinuousClock.now
-        for (index, event) in plan.events.enumerated() {
-            if let rate {
-                let due = started + .milliseconds(Int64(Double(index) / rate * 1000))
-                if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
-            }
-            var body = Array(event.body.utf8)
-            if asNew, var object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-                object["id"] = UUID().uuidString
-                body = Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-            }
-            let header = try codec.decodeHeader(body)
-            var message = OutgoingMessage.event(body: body, header: header, publisher: event.service)
-            message.properties.headers["x-kindred-replay-id"] = .string(replayID)
-            message.properties.headers["x-kindred-original-message-id"] = .string(event.id)
-            if let target = plan.target {
-                message.exchange = ""
-                message.routingKey = EventRegistry.queueName(for: header.type, consumer: target)
-                message.mandatory = true
-            }
+        var publisher = PacedPublisher(broker: broker, rate: rate)
+        var published = 0
+        var window = plan.events[...]
+        while !window.isEmpty {
+            let batch = window.prefix(publisher.window)
+            window = window.dropFirst(batch.count)
+            let messages = try batch.map { try message(for: $0, replayID: replayID, asNew: asNew, target: plan.target) }
             do {
-                try await broker.publish(message)
+                try await publisher.publish(messages)
             } catch {
-                throw CLIError("replay \(replayID) stopped after \(index) of \(plan.events.count) events: \(error)")
+                throw CLIError(
+                    "replay \(replayID) stopped: \(published) of \(plan.events.count) events confirmed, the next \(batch.count) may be partly published (replaying again is safe: consumers' inboxes skip what they processed): \(error)"
+                )
             }
+            published += batch.count
+            progress?.advance(by: batch.count)
         }
         let destination = plan.target.map { "queues of \($0.rawValue)" } ?? "exchange \(Topology.exchangeName)"
         let user = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
-        try await audit.withConnection { connection in
-            try connection.execute(
-                """
-                INSERT INTO replays (replay_id, requested_by, selection, destination, as_new, events)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                """, [replayID, user, selection, destination, asNew, plan.events.count])
+        for (service, events) in Dictionary(grouping: plan.events, by: \.service) {
+            guard let pool = audit[service] else {
+                throw CLIError(
+                    "replay \(replayID) published, but has no database of \(service.rawValue) to record it in")
+            }
+            try await pool.withConnection { connection in
+                try connection.execute(
+                    """
+                    INSERT INTO replays (replay_id, requested_by, selection, destination, as_new, events)
+                    VALUES ($1, $2, $3, $4, $5, $6)
+                    """, [replayID, user, selection, destination, asNew, events.count])
+            }
         }
         return replayID
+    }
+
+    /// The message that replays one archived event.
+    static func message(for event: ArchivedEvent, replayID: String, asNew: Bool, target: ServiceName?) throws
+        -> OutgoingMessage
+    {
+        var body = Array(event.body.utf8)
+        if asNew, var object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            object["id"] = UUID().uuidString
+            body = Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+        }
+        let header = try EnvelopeCodec().decodeHeader(body)
+        var message = OutgoingMessage.event(body: body, header: header, publisher: event.service)
+        message.properties.headers[ReplayHeader.replayID] = .string(replayID)
+        message.properties.headers[ReplayHeader.originalMessageID] = .string(event.id)
+        if let target {
+            message.exchange = ""
+            message.routingKey = EventRegistry.queueName(for: header.type, consumer: target)
+            message.mandatory = true
+        }
+        return message
+    }
+}
+
+/// A JSON lines file of CloudEvents documents, as `kindred events --json` writes.
+enum EventFile {
+    static func read(_ path: String) throws -> [ArchivedEvent] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("cannot read the events file \(path)", exitCode: 2)
+        }
+        return try parse(String(decoding: data, as: UTF8.self), name: path)
+    }
+
+    /// Every line must be a valid envelope of a registered type whose data fits the
+    /// contract; the first that is not stops everything, naming its line.
+    static func parse(_ text: String, name: String) throws -> [ArchivedEvent] {
+        let codec = EnvelopeCodec()
+        var events: [ArchivedEvent] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            let body = Array(trimmed.utf8)
+            do {
+                let header = try codec.decodeHeader(body)
+                guard let descriptor = EventRegistry.descriptor(for: header.type) else {
+                    throw CLIError("unknown event type \(header.type.rawValue)")
+                }
+                guard let producer = ServiceName.allCases.first(where: { $0.source == header.source }) else {
+                    throw CLIError("source \(header.source) is not a Kindred service")
+                }
+                guard
+                    let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+                    let data = object["data"]
+                else { throw CLIError("no data") }
+                // Older versions a consumer still accepts are not described by today's Swift type.
+                if header.dataversion == descriptor.dataVersion {
+                    try descriptor.validateData(Array(try JSONSerialization.data(withJSONObject: data)))
+                }
+                events.append(
+                    ArchivedEvent(
+                        service: producer, id: header.id.uuidString, type: header.type.rawValue,
+                        subject: header.subject, correlationID: header.correlationid, occurredAt: header.time,
+                        publishedAt: nil, body: trimmed))
+            } catch {
+                let reason = (error as? CLIError)?.description ?? EnvelopeCodec.explain(error)
+                throw CLIError("\(name) line \(index + 1) is not a Kindred event: \(reason)", exitCode: 2)
+            }
+        }
+        return events
     }
 }

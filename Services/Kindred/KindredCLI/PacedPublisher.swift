@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+import Messaging
+
+/// A one-line progress bar on standard error, drawn only when standard error is a
+/// terminal (so scripts and `--json` output never see it), at most ten times a second.
+final class ProgressBar {
+    private let label: String
+    private let total: Int
+    private let enabled: Bool
+    private let started = ContinuousClock.now
+    private var done = 0
+    private var lastDrawn: ContinuousClock.Instant?
+
+    init(_ label: String, total: Int, enabled: Bool = isatty(STDERR_FILENO) == 1) {
+        self.label = label
+        self.total = total
+        self.enabled = enabled && total > 0
+    }
+
+    func advance(by count: Int = 1) {
+        done += count
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        if let lastDrawn, now - lastDrawn < .milliseconds(100), done < total { return }
+        lastDrawn = now
+        FileHandle.standardError.write(Data(line(now: now).utf8))
+    }
+
+    func finish() {
+        guard enabled, lastDrawn != nil else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+
+    private func line(now: ContinuousClock.Instant) -> String {
+        let width = 30
+        let filled = total == 0 ? width : min(width, done * width / total)
+        let seconds = Double((now - started).components.attoseconds) / 1e18 + Double((now - started).components.seconds)
+        let rate = seconds > 0 ? Int(Double(done) / seconds) : 0
+        return "\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"
+            + " \(done)/\(total)  \(rate)/s "
+    }
+}
+
+/// Publishes messages in order with confirms: many in flight at once, or paced to at most
+/// `rate` per second (in windows of a twentieth of a second's worth).
+struct PacedPublisher {
+    let broker: AMQPConnection
+    let rate: Double?
+    private let started = ContinuousClock.now
+    private var sent = 0
+
+    init(broker: AMQPConnection, rate: Double?) {
+        self.broker = broker
+        self.rate = rate
+    }
+
+    /// How many messages to hand over at a time.
+    var window: Int {
+        guard let rate else { return 500 }
+        return max(1, min(500, Int(rate / 20)))
+    }
+
+    /// Waits until the pace allows the next window, then publishes it and waits for its
+    /// confirms.
+    mutating func publish(_ messages: [OutgoingMessage]) async throws {
+        if let rate {
+            let due = started + .milliseconds(Int64(Double(sent) / rate * 1000))
+            if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
+        }
+        try await broker.publish(messages)
+        sent += messages.count
+    }
+}
