@@ -86,7 +86,7 @@ var targets: [Target] = [
         path: "Tests/KindredCLITests", swiftSettings: swiftSettings),
     .executableTarget(
         name: "kindred-bench",
-        dependencies: ["Contracts", "Messaging", "Persistence", "ServiceRuntime", logging],
+        dependencies: ["Contracts", "Messaging", "Persistence", "ServiceRuntime", "KindredCLI", logging],
         path: "Benchmarks/kindred-bench", swiftSettings: swiftSettings),
     .testTarget(
         name: "FaultTests",

@@ -1,9 +1,11 @@
 // Measures the delivery path on the real broker and database that scripts/bench starts:
 // raw confirmed publishing, the outbox relay's throughput, and the latency an event gains
 // by going through the outbox (commit → relay → broker → consumer) instead of being
-// published directly. Prints numbers and ratios; asserts nothing.
+// published directly, and `kindred replay` from the archive to a queue. Prints numbers
+// and ratios; asserts nothing.
 import Contracts
 import Foundation
+import KindredCLI
 import Logging
 import Messaging
 import Persistence
@@ -148,6 +150,16 @@ func latency(viaOutbox: Bool) async throws -> [Double] {
 let direct = try await latency(viaOutbox: false)
 let outbox = try await latency(viaOutbox: true)
 
+// 4. kindred replay: the archived rows of step 2 read back and published again, in order,
+// to every subscriber (here the bench queue), until all arrived.
+let replayBaseline = receiver.received
+let replayStart = ContinuousClock.now
+let replayed = try await ArchiveReplay.run(
+    service: .profile, type: "ProfileCreated", max: count, pool: pool, broker: connection)
+try await waitFor(replayBaseline + replayed)
+let replaySeconds = milliseconds(ContinuousClock.now - replayStart) / 1000
+let replayRate = Double(replayed) / replaySeconds
+
 relaying.cancel()
 consuming.cancel()
 try await pool.withConnection { try $0.execute("DELETE FROM outbox") }
@@ -157,6 +169,8 @@ print("kindred-bench: \(count) events of \(batch.first?.1.count ?? 0) bytes, \(s
 line("raw publish with confirms (200 in flight)", String(format: "%8.0f events/s", rawRate))
 line("outbox relay (batches of 100, confirms, mark sent)", String(format: "%8.0f events/s", relayRate))
 line("relay / raw", String(format: "%8.2f", relayRate / rawRate))
+line("kindred replay, archive → queue (all arrived)", String(format: "%8.0f events/s", replayRate))
+line("replay / raw", String(format: "%8.2f", replayRate / rawRate))
 for (name, values) in [("direct publish → consumer", direct), ("outbox commit → relay → consumer", outbox)] {
     line(
         "latency \(name)",

@@ -151,3 +151,6 @@ enum JSONLines {
         }.joined(separator: "\n")
     }
 }
+
+/// "1 event", "3 events".
+func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

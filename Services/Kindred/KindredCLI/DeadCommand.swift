@@ -244,6 +244,11 @@ struct DeadLetter: Sendable {
 /// acknowledged, the rest requeued in place at the end (or by closing the connection, if
 /// it must stop early).
 enum DeadLetters {
+    /// Reasons the consumer gives before any handler runs.
+    static let failsAgain: Set<String> = [
+        "malformed", "unknown-type", "unaccepted-version", "invalid-data", "unexpected-type",
+    ]
+
     /// At most this many messages of one queue are looked at per command.
     static let perQueueLimit = 10_000
 
@@ -386,8 +391,19 @@ enum DeadLetters {
         }
         let lines = counts.sorted { $0.key < $1.key }.map { "  \($0.value)  \($0.key)" }
         let sample = letters.prefix(3).map { "  \($0.messageID)  \($0.type)  \($0.error.prefix(80))" }
-        return (["\(letters.count) dead letters \(verb):"] + lines + (sample.isEmpty ? [] : ["sample:"] + sample))
+        // These fail the same way again unless the consumer itself changed.
+        let hopeless = letters.filter { DeadLetters.failsAgain.contains($0.reason) }.count
+        let warning =
+            hopeless == 0
+            ? []
+            : [
+                "note: \(counted(hopeless, "message")) failed before the handler ran (malformed, unknown or unaccepted); sent back, they come straight back unless the consumer changed"
+            ]
+        return
+            (["\(counted(letters.count, "dead letter")) \(verb):"] + lines
+            + (sample.isEmpty ? [] : ["sample:"] + sample))
             .joined(separator: "\n")
+            + (verb == "would go back" ? warning.map { "\n" + $0 }.joined() : "")
     }
 }
 

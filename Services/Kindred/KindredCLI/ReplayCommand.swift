@@ -80,7 +80,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 plan, asNew: asNew, rate: rate, on: broker, progress: progress, audit: audit,
                 selection: CommandLine.arguments.dropFirst().joined(separator: " "))
             progress.finish()
-            return plan.summary + "\nreplayed \(plan.events.count) events (replay \(replayID))"
+            return plan.summary + "\nreplayed \(counted(plan.events.count, "event")) (replay \(replayID))"
         }
     }
 
@@ -115,7 +115,7 @@ struct ReplayCommand: AsyncParsableCommand {
             for event in events { counts["\(event.type) → \(destination(of: event))", default: 0] += 1 }
             let lines = counts.sorted { $0.key < $1.key }.map { "  \($0.value)  \($0.key)" }
             let sample = events.prefix(3).map { "  \($0.id)  \($0.type)  \(Timestamp.format($0.occurredAt))" }
-            return (["\(events.count) events:"] + lines + (sample.isEmpty ? [] : ["sample:"] + sample))
+            return (["\(counted(events.count, "event")):"] + lines + (sample.isEmpty ? [] : ["sample:"] + sample))
                 .joined(separator: "\n")
         }
     }
@@ -229,5 +229,21 @@ enum EventFile {
             }
         }
         return events
+    }
+}
+
+/// Replay as a library call, for `kindred-bench`: what `kindred replay --service <service>
+/// --type <type> --max <max> --execute` does. Returns how many events were published.
+public enum ArchiveReplay {
+    public static func run(
+        service: ServiceName, type: String, max: Int, pool: DatabasePool, broker: AMQPConnection
+    ) async throws -> Int {
+        var filter = try EventFilter.parse([])
+        filter.type = type
+        let plan = try ReplayCommand.Plan(
+            events: try await filter.events(of: service, from: pool, limit: max), target: nil)
+        _ = try await ReplayCommand.replay(
+            plan, asNew: false, rate: nil, on: broker, audit: [service: pool], selection: "kindred-bench")
+        return plan.events.count
     }
 }
