@@ -115,6 +115,9 @@ struct KindredCLITests {
         filter.correlation = correlation
         let found = try await filter.events(of: .matching, from: matching, limit: 10)
         #expect(found.map(\.id) == [envelope.id.uuidString])
+        let shown = try EventsCommand.Show.render(try #require(found.first))
+        #expect(shown.contains("\"id\" : \"\(envelope.id.uuidString)\""))
+        #expect(shown.hasSuffix("published by matching: not yet"))
         filter.type = "UserRegistered"
         #expect(try await filter.events(of: .matching, from: matching, limit: 10).isEmpty)
         var badTime = try EventFilter.parse([])

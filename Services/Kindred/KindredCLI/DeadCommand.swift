@@ -175,7 +175,10 @@ struct DeadSelection: ParsableArguments {
     /// The dead queues to look in.
     func queues() throws -> [String] {
         if let type { _ = try descriptor(named: type) }
-        guard let queue else { return DeadCommand.deadQueues }
+        guard let queue else {
+            // Queue names start with the event type, so --type narrows where to look.
+            return DeadCommand.deadQueues.filter { queue in type.map { queue.hasPrefix("\($0).") } ?? true }
+        }
         guard queue.hasSuffix(".dead") else {
             throw CLIError("--queue names a dead queue, ending in .dead (\(DeadCommand.deadQueues[0]))", exitCode: 2)
         }

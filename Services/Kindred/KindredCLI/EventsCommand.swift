@@ -88,38 +88,82 @@ struct EventFilter: ParsableArguments {
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
-        abstract: "List or export the events a service published (its outbox archive).",
+        abstract: "List, show or export the events a service published (its outbox archive).",
         discussion: """
             Examples:
               kindred events --service profile
               kindred events --service gateway --type UserRegistered --since 2026-11-22T00:00:00Z
               kindred events --service profile --subject 6F9619FF-8B86-D011-B42D-00C04FC964FF --json > events.jsonl
+              kindred events show --service gateway 61D7C8E6-36DD-44AA-A4F5-9872CC0D5F9F
             With --json each line is the whole CloudEvents document, as published.
-            """)
+            """,
+        subcommands: [List.self, Show.self], defaultSubcommand: List.self)
 
-    @Option(help: "The service whose outbox to read (\(ServiceName.allCases.map(\.rawValue).joined(separator: ", "))).")
-    var service: String
-    @OptionGroup var filter: EventFilter
-    @Option(help: "At most this many events.") var limit = 100
-    @OptionGroup var output: OutputOptions
+    /// The `--service` option, checked.
+    struct Source: ParsableArguments {
+        @Option(
+            help: "The service whose outbox to read (\(ServiceName.allCases.map(\.rawValue).joined(separator: ", "))).")
+        var service: String
 
-    func run() async throws {
-        try await execute {
-            guard let service = ServiceName(rawValue: service) else {
-                throw CLIError("unknown service '\(self.service)'", exitCode: 2)
+        func pool() throws -> (ServiceName, DatabasePool) {
+            guard let name = ServiceName(rawValue: service) else {
+                throw CLIError("unknown service '\(service)'", exitCode: 2)
             }
-            let pool = try CLIEnvironment.load().database(service)
-            defer { pool.close() }
-            let events = try await filter.events(of: service, from: pool, limit: limit)
-            if output.json { return events.map(\.body).joined(separator: "\n") }
-            return Table.render(
-                ["TIME", "TYPE", "ID", "SUBJECT", "CORRELATION", "PUBLISHED"],
-                events.map { event in
-                    [
-                        Timestamp.format(event.occurredAt), event.type, event.id, event.subject ?? "-",
-                        event.correlationID, event.publishedAt.map(Timestamp.format) ?? "not yet",
-                    ]
-                })
+            return (name, try CLIEnvironment.load().database(name))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List or export (--json) archived events, oldest first.")
+        @OptionGroup var source: Source
+        @OptionGroup var filter: EventFilter
+        @Option(help: "At most this many events.") var limit = 100
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await execute {
+                let (service, pool) = try source.pool()
+                defer { pool.close() }
+                let events = try await filter.events(of: service, from: pool, limit: limit)
+                if output.json { return events.map(\.body).joined(separator: "\n") }
+                return Table.render(
+                    ["TIME", "TYPE", "ID", "SUBJECT", "CORRELATION", "PUBLISHED"],
+                    events.map { event in
+                        [
+                            Timestamp.format(event.occurredAt), event.type, event.id, event.subject ?? "-",
+                            event.correlationID, event.publishedAt.map(Timestamp.format) ?? "not yet",
+                        ]
+                    })
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Print one archived event's whole document, and when it was sent.")
+        @OptionGroup var source: Source
+        @Argument(help: "The event id.") var id: String
+
+        func run() async throws {
+            try await execute {
+                let (service, pool) = try source.pool()
+                defer { pool.close() }
+                var filter = try EventFilter.parse([])
+                filter.id = id
+                guard let event = try await filter.events(of: service, from: pool, limit: 1).first else {
+                    throw CLIError("\(service.rawValue) published no event \(id) (or it is older than the archive)")
+                }
+                return try Self.render(event)
+            }
+        }
+
+        static func render(_ event: ArchivedEvent) throws -> String {
+            let object = try JSONSerialization.jsonObject(with: Data(event.body.utf8))
+            let pretty = try JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            return String(decoding: pretty, as: UTF8.self) + "\n"
+                + "published by \(event.service.rawValue): \(event.publishedAt.map(Timestamp.format) ?? "not yet")"
         }
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 public struct KindredCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "kindred",
-        abstract: "Inspect Kindred's events, queues and dead letters.",
+        abstract: "Inspect, trace and replay Kindred's events; look after queues and dead letters.",
         discussion: """
             Connects with the same KINDRED_* variables as the services (eval "$(scripts/stack env)"),
             or, with none set, to the local stack that scripts/run started from this directory.
