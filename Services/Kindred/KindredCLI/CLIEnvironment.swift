@@ -85,7 +85,8 @@ public struct CLIEnvironment: Sendable {
         let endpoint: AMQPEndpoint
         do { endpoint = try AMQPEndpoint(url: amqpURL) } catch { throw CLIError("\(error)", exitCode: 2) }
         let connection = AMQPConnection(endpoint: endpoint, name: "kindred-cli", logger: Self.logger)
-        // nil once connected; the reason it is not, if the timeout passes first.
+        // Waits for whichever comes first, the connection or the timeout; the reason it is
+        // not connected, if the timeout came first.
         let failure = await withTaskGroup(of: String?.self) { group in
             group.addTask {
                 await connection.waitUntilConnected()
@@ -99,12 +100,18 @@ public struct CLIEnvironment: Sendable {
                 connection.close()
                 return reason
             }
-            defer { group.cancelAll() }
-            return await group.next() ?? "no answer"
+            _ = await group.next()
+            // Connected: this ends the timeout task's sleep. Timed out: both are done.
+            group.cancelAll()
+            var reason: String?
+            for await result in group { reason = reason ?? result }
+            return reason
         }
-        if let failure {
+        // The closed connection also releases the waiting task, so only this says which won.
+        guard connection.isConnected else {
             connection.close()
-            throw CLIError("cannot reach the broker at \(endpoint): \(failure)", exitCode: 3)
+            throw CLIError(
+                "cannot reach the broker at \(endpoint): \(failure ?? connection.lastError)", exitCode: 3)
         }
         return connection
     }
