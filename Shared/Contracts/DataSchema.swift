@@ -99,12 +99,15 @@ public indirect enum DataSchema: Equatable, Sendable {
             return changes
         case (.array(let before), .array(let after)):
             return after.breakingChanges(from: before, at: "\(path)[]")
+        case (.enumeration(let before), .enumeration(let after)) where Set(before) == Set(after):
+            return []  // The same values in another order.
         default:
             return old == self ? [] : ["\(path) changed from \(old.summary) to \(summary)"]
         }
     }
 
-    /// Optional fields this schema has and `old` lacked (compatible additions).
+    /// Fields this schema has and `old` lacked (compatible additions when they are optional,
+    /// which `breakingChanges` checks).
     public func additions(from old: DataSchema, at path: String = "data") -> [String] {
         switch (old, self) {
         case (.object(let oldProperties, _), .object(let newProperties, _)):
@@ -186,6 +189,12 @@ extension Array: RecordableArray where Element: Decodable {
     }
 }
 
+/// Collections whose schema the recorder cannot see (a dictionary's keys come from the
+/// data), refused so that a contract never holds a field whose changes go unnoticed.
+private protocol UnsupportedInContracts {}
+extension Dictionary: UnsupportedInContracts {}
+extension Set: UnsupportedInContracts {}
+
 /// Produces a value of each type it is asked for and notes the schema on the way.
 private enum SchemaRecorder {
     static func record<T: Decodable>(_ type: T.Type) throws -> (value: T, schema: DataSchema) {
@@ -223,6 +232,9 @@ private enum SchemaRecorder {
             return (first, .enumeration(values))
         }
         if let array = type as? any RecordableArray.Type { return try array.recordEmpty() }
+        if type is any UnsupportedInContracts.Type {
+            throw DataSchemaError("\(T.self): dictionaries and sets are not supported in contracts (use a struct)")
+        }
         let decoder = RecordingDecoder()
         do {
             let value = try T(from: decoder)

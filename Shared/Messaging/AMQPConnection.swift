@@ -80,28 +80,41 @@ public final class AMQPConnection: Sendable {
     }
 
     /// Publishes several messages in this order, all in flight at once, and waits for every
-    /// confirm. Throws the first failure; the others may have been queued by then.
+    /// confirm. Throws the failure of the first message (in this order) that failed; the
+    /// others may have been confirmed by then (`publishEach` says which).
     public func publish(_ messages: [OutgoingMessage]) async throws {
-        guard !messages.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outstanding = Mutex((count: messages.count, failure: (any Error)?.none))
-            let complete: PublishCompletion = { result in
-                let finished = outstanding.withLock { state -> Result<Void, any Error>? in
-                    if case .failure(let error) = result, state.failure == nil { state.failure = error }
-                    state.count -= 1
-                    guard state.count == 0 else { return nil }
-                    return state.failure.map { .failure($0) } ?? .success(())
+        for result in await publishEach(messages) { try result.get() }
+    }
+
+    /// Publishes several messages in this order, all in flight at once, and returns each
+    /// one's outcome (confirmed, or why not), in the same order.
+    public func publishEach(_ messages: [OutgoingMessage]) async -> [Result<Void, any Error>] {
+        guard !messages.isEmpty else { return [] }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[Result<Void, any Error>], Never>) in
+            let outcomes = Mutex(
+                (remaining: messages.count, results: [Result<Void, any Error>?](repeating: nil, count: messages.count)))
+            let commands = messages.indices.map { index -> Command in
+                .publish(messages[index]) { result in
+                    let finished = outcomes.withLock { state -> [Result<Void, any Error>]? in
+                        state.results[index] = result
+                        state.remaining -= 1
+                        return state.remaining == 0 ? state.results.map { $0 ?? .failure(AMQPError.closed) } : nil
+                    }
+                    if let finished { continuation.resume(returning: finished) }
                 }
-                if let finished { continuation.resume(with: finished) }
             }
             let rejected: (any Error)? = mailbox.state.withLock { state in
                 if state.isClosed { return AMQPError.closed }
                 guard state.isConnected else { return AMQPError.notConnected(state.lastError) }
                 // Appended under one lock, so the owner thread publishes them in this order.
-                state.commands.append(contentsOf: messages.map { .publish($0, complete) })
+                state.commands.append(contentsOf: commands)
                 return nil
             }
-            if let rejected { continuation.resume(throwing: rejected) } else { wake() }
+            if let rejected {
+                continuation.resume(returning: messages.map { _ in .failure(rejected) })
+            } else {
+                wake()
+            }
         }
     }
 

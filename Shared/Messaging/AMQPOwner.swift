@@ -240,6 +240,15 @@ final class AMQPOwner {
                 while try readFrame() {}
             }
         }
+        // A deliberate close: acknowledgements and requeues asked for before it still go out
+        // (the channel close that follows is processed after them), so a caller that acked
+        // and then closed does not get those messages back.
+        for command in takeCommands() {
+            switch command {
+            case .acknowledge, .reject: try execute(command)
+            default: failWithoutConnection(command, error: .closed)
+            }
+        }
     }
 
     private func takeCommands() -> [AMQPConnection.Command] {

@@ -198,6 +198,10 @@ struct KindredCLITests {
             broker: broker, selection: try DeadSelection.parse(["--queue", dead, "--id", ids[2]]))
         #expect(purged.map(\.messageID) == [ids[2]])
         #expect(try await DeadLetters.peek(broker: broker, selection: every, max: 10).map(\.messageID) == [ids[1]])
+        // Taking every message (nothing requeued) leaves the queue empty once the reader is gone.
+        #expect(try await DeadLetters.purge(broker: broker, selection: every).map(\.messageID) == [ids[1]])
+        #expect(try await eventually { try await broker.status(ofQueue: dead)?.consumers == 0 })
+        #expect(try await broker.status(ofQueue: dead)?.messages == 0)
         #expect(DeadCommand.deadQueues.contains("UserRegistered.profile.dead"))
         #expect(throws: CLIError.self) { try DeadSelection.parse(["--queue", "UserRegistered.profile"]).queues() }
         #expect(throws: CLIError.self) { try DeadSelection.parse(["--type", "NoSuchEvent"]).queues() }
@@ -258,6 +262,10 @@ struct ContractSchemaTests {
         let erased = try DataSchema.infer(UserDataErased.self)
         guard case .object(let erasure, _) = erased else { return }
         #expect(erasure["service"] == .enumeration(ServiceName.allCases.map(\.rawValue)))
+        struct Tagged: Codable { var tags: [String: String] }
+        #expect(throws: DataSchemaError.self, "a dictionary's fields cannot be checked") {
+            try DataSchema.infer(Tagged.self)
+        }
         let shown = try ContractsCommand.Show.render(type: "ProfileUpdated")
         #expect(shown.contains("\"x-kindred-dataversion\" : 1") && shown.contains("\"specversion\" : \"1.0\""))
     }
@@ -304,6 +312,11 @@ struct ContractSchemaTests {
             ],
             required: ["userId", "email"])
         #expect(check(newOptional) == .compatible(additions: ["data.age"]))
+        let kinds = DataSchema.object(properties: ["kind": .enumeration(["a", "b"])], required: ["kind"])
+        let reordered = DataSchema.object(properties: ["kind": .enumeration(["b", "a"])], required: ["kind"])
+        let widened = DataSchema.object(properties: ["kind": .enumeration(["a", "b", "c"])], required: ["kind"])
+        #expect(reordered.breakingChanges(from: kinds).isEmpty, "the same values in another order")
+        #expect(widened.breakingChanges(from: kinds) == ["data.kind changed from one of a|b to one of a|b|c"])
         #expect(check(.object(properties: [:], required: [])).map(\.fails) == true)
 
         // Raising the version allows the change; its snapshot must then be written, and

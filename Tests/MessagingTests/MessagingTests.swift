@@ -103,6 +103,44 @@ struct MessagingTests {
         #expect(gone)
     }
 
+    @Test("a batch is published in order with one outcome per message; acks sent just before close still count")
+    func batchAndAcksBeforeClose() async throws {
+        defer { connection.close() }
+        let queue = try await declareQueue("Batch")
+        let ids = (0..<200).map { "b-\($0)" }
+        var batch = ids.map { message("Batch", body: $0, id: $0) }
+        batch.insert(message("Nobody", body: "lost"), at: 100)
+        let outcomes = await connection.publishEach(batch)
+        #expect(outcomes.count == 201)
+        #expect(
+            outcomes.enumerated().allSatisfy { index, outcome in
+                if case .failure = outcome { return index == 100 } else { return index != 100 }
+            })
+        await #expect(throws: AMQPError.unroutable(exchange: exchange, routingKey: "Nobody")) {
+            try await connection.publish(batch)
+        }
+
+        // A connection of its own takes the first 200, acknowledges them all and closes at
+        // once: the acknowledgements still reach the broker before the channel closes.
+        let reader = AMQPConnection(
+            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "tests-reader",
+            logger: TestEnvironment.logger("amqp"))
+        var received: [String] = []
+        do {
+            let deliveries = try await reader.consume(queue: queue, prefetch: 500)
+            for try await delivery in deliveries {
+                received.append(String(decoding: delivery.body, as: UTF8.self))
+                reader.acknowledge(delivery)
+                if received.count == 200 { break }
+            }
+        }
+        reader.close()
+        #expect(received == ids, "published in order")
+        let closed = try await eventually { try await connection.status(ofQueue: queue)?.consumers == 0 }
+        #expect(closed)
+        #expect(try await connection.status(ofQueue: queue)?.messages == 200, "only the second batch is left")
+    }
+
     @Test("a missing queue reports nil and the connection keeps working")
     func missingQueue() async throws {
         defer { connection.close() }

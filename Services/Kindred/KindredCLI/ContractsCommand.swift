@@ -134,7 +134,8 @@ struct ContractCheck {
             switch self {
             case .unchanged: return "matches its snapshot"
             case .compatible(let additions):
-                return "compatible: new optional \(additions.joined(separator: ", ")); --update records it"
+                let what = additions.isEmpty ? "" : ": new optional \(additions.joined(separator: ", "))"
+                return "compatible\(what); --update records it"
             case .breaking(let changes):
                 return "BREAKING: " + changes.joined(separator: "; ") + "; raise dataVersion to make this change"
             case .missingSnapshot(let previous):

@@ -124,7 +124,11 @@ struct DeadCommand: AsyncParsableCommand {
                         return DeadLetters.summary(letters, verb: "would go back")
                             + "\n(dry run: add --execute to send them back)"
                     }
-                    let progress = ProgressBar("sending back", total: max)
+                    var waiting = 0
+                    for queue in try selection.queues() {
+                        waiting += (try? await broker.status(ofQueue: queue)?.messages) ?? 0
+                    }
+                    let progress = ProgressBar("sending back", total: min(max, waiting))
                     let (replayID, letters) = try await DeadLetters.replay(
                         broker: broker, selection: selection, max: max, rate: rate, progress: progress)
                     progress.finish()
@@ -155,7 +159,9 @@ struct DeadCommand: AsyncParsableCommand {
                             throw CLIError("not purged", exitCode: 1)
                         }
                     }
-                    let purged = try await DeadLetters.purge(broker: broker, selection: selection)
+                    // Only what was counted (and shown): not what arrived meanwhile.
+                    let purged = try await DeadLetters.purge(
+                        broker: broker, selection: selection, only: Set(letters.map(\.delivery.properties.messageID)))
                     return DeadLetters.summary(purged, verb: "deleted")
                 }
             }
@@ -257,9 +263,7 @@ enum DeadLetters {
 
     /// Visits each message present when the sweep starts; `take` returns the messages of a
     /// window (at most `window`) to acknowledge, after doing whatever it does with them.
-    /// `takes` says whether `take` ever returns messages: if the queue goes quiet before
-    /// every message was seen, the reader is closed, so the last window is then only handed
-    /// to a `take` that takes nothing (the messages are back in the queue).
+    /// `takes` says whether `take` ever returns messages.
     static func sweep(
         broker: AMQPConnection, queue: String, window: Int = 500, takes: Bool,
         take: ([DeadLetter]) async throws -> [DeadLetter]
@@ -273,15 +277,26 @@ enum DeadLetters {
         }
         let reader = AMQPConnection(endpoint: broker.endpoint, name: "kindred-dead", logger: CLIEnvironment.logger)
         defer { reader.close() }
+        // The reader is closed if connecting takes over 5 s, or once no message came for 2 s
+        // of waiting (something else emptied the queue meanwhile).
+        let quiet = QuietClock(armedFor: .seconds(5))
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                if quiet.expired() {
+                    reader.close()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
         var seen = 0
         var pending: [DeadLetter] = []
         var kept: [Delivery] = []
-        // Stops after every message present at the start was seen, or once none came for
-        // two seconds of waiting (something else emptied the queue meanwhile).
-        let quietUntil = QuietClock()
         func flush() async throws {
+            // Once the reader is closed nothing may be taken: it could not be acknowledged.
             // The time `take` spends (a paced publish) is not waiting for the queue.
-            quietUntil.state.withLock { $0.0 = ContinuousClock.now + .seconds(86_400) }
+            guard quiet.pause() || !takes else { return }
             let taken = Set(try await take(pending).map(\.delivery.deliveryTag))
             for letter in pending {
                 if taken.contains(letter.delivery.deliveryTag) {
@@ -291,39 +306,37 @@ enum DeadLetters {
                 }
             }
             pending = []
-            quietUntil.state.withLock { $0.0 = ContinuousClock.now + .seconds(2) }
+            quiet.arm()
         }
-        let watchdog = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(200))
-                let quiet = quietUntil.state.withLock { state in
-                    if ContinuousClock.now > state.0 { state.timedOut = true }
-                    return state.timedOut
-                }
-                if quiet {
-                    reader.close()
-                    return
-                }
-            }
-        }
-        defer { watchdog.cancel() }
         do {
             // The stream lives only in this block: releasing it cancels the consumer (before
             // the requeues below), so what is requeued is not delivered to it again.
             let deliveries = try await reader.consume(queue: queue, prefetch: UInt16(min(depth, Int(UInt16.max))))
+            quiet.arm()
+            var generation: Int?
             for try await delivery in deliveries {
-                quietUntil.state.withLock { $0.0 = ContinuousClock.now + .seconds(2) }
+                quiet.arm()
+                // After a reconnect the broker hands back everything unacknowledged: going on
+                // would see messages twice.
+                guard generation == nil || generation == delivery.generation else {
+                    throw CLIError(
+                        "the broker connection dropped while reading \(queue); what was done before stays done, run the command again for the rest"
+                    )
+                }
+                generation = delivery.generation
                 pending.append(DeadLetter(queue: queue, delivery: delivery))
                 seen += 1
                 if seen >= depth { break }
                 if pending.count >= window { try await flush() }
             }
-        } catch  where quietUntil.state.withLock({ $0.timedOut }) {
+        } catch  where quiet.timedOut {
             // Closed by the watchdog: what was read is all there is.
         }
-        let readerClosed = quietUntil.state.withLock { $0.timedOut }
-        if !pending.isEmpty && (!readerClosed || !takes) { try await flush() }
-        guard !readerClosed, !kept.isEmpty else { return }
+        if quiet.timedOut && seen == 0 {
+            throw CLIError("could not read \(queue) (it held \(depth)): \(reader.lastError); nothing was taken")
+        }
+        if !pending.isEmpty { try await flush() }
+        guard !quiet.timedOut, !kept.isEmpty else { return }
         // What was not taken goes back now, to its place in the queue (the broker requeues
         // at the original position). The broker applies requeues asynchronously, so wait
         // (a little) until the queue shows them ready again: the next command then finds the
@@ -356,29 +369,43 @@ enum DeadLetters {
         let replayID = UUID().uuidString
         var publisher = PacedPublisher(broker: broker, rate: rate)
         var sent: [DeadLetter] = []
-        for queue in try selection.queues() where sent.count < max {
+        var failure: (any Error)?
+        for queue in try selection.queues() where sent.count < max && failure == nil {
             try await sweep(broker: broker, queue: queue, window: publisher.window, takes: true) { letters in
+                guard failure == nil else { return [] }
                 let chosen = Array(letters.filter(selection.matches).prefix(max - sent.count))
-                do {
-                    try await publisher.publish(chosen.map { $0.replayMessage(replayID: replayID) })
-                } catch {
-                    throw CLIError(
-                        "dead replay \(replayID) stopped after \(sent.count) messages; the rest stay in .dead: \(error)"
-                    )
+                let outcomes = try await publisher.publishEach(chosen.map { $0.replayMessage(replayID: replayID) })
+                // Only what the broker confirmed leaves .dead.
+                var confirmed: [DeadLetter] = []
+                for (letter, outcome) in zip(chosen, outcomes) {
+                    switch outcome {
+                    case .success: confirmed.append(letter)
+                    case .failure(let error): failure = failure ?? error
+                    }
                 }
-                sent += chosen
-                progress?.advance(by: chosen.count)
-                return chosen
+                sent += confirmed
+                progress?.advance(by: confirmed.count)
+                return confirmed
             }
+        }
+        if let failure {
+            throw CLIError(
+                "dead replay \(replayID) stopped: \(counted(sent.count, "message")) went back and left .dead, the rest stay in .dead: \(failure)"
+            )
         }
         return (replayID, sent)
     }
 
-    static func purge(broker: AMQPConnection, selection: DeadSelection) async throws -> [DeadLetter] {
+    /// Deletes the selected messages; with `only`, just those with these message ids.
+    static func purge(broker: AMQPConnection, selection: DeadSelection, only ids: Set<String?>? = nil) async throws
+        -> [DeadLetter]
+    {
         var purged: [DeadLetter] = []
         for queue in try selection.queues() {
             try await sweep(broker: broker, queue: queue, takes: true) { letters in
-                let chosen = letters.filter(selection.matches)
+                let chosen = letters.filter { letter in
+                    selection.matches(letter) && (ids?.contains(letter.delivery.properties.messageID) ?? true)
+                }
                 purged += chosen
                 return chosen
             }
@@ -412,5 +439,30 @@ enum DeadLetters {
 
 /// When a sweep stops waiting for the next message, shared with its watchdog.
 private final class QuietClock: Sendable {
-    let state = Mutex((ContinuousClock.now + .seconds(2), timedOut: false))
+    /// nil while paused; `timedOut` once the deadline passed (the reader is then closed).
+    private let state: Mutex<(deadline: ContinuousClock.Instant?, timedOut: Bool)>
+
+    init(armedFor wait: Duration) { state = Mutex((ContinuousClock.now + wait, false)) }
+
+    var timedOut: Bool { state.withLock { $0.timedOut } }
+
+    /// Gives the queue two more seconds to deliver.
+    func arm() { state.withLock { $0.deadline = ContinuousClock.now + .seconds(2) } }
+
+    /// Stops the clock; false if it already ran out.
+    func pause() -> Bool {
+        state.withLock { state in
+            guard !state.timedOut else { return false }
+            state.deadline = nil
+            return true
+        }
+    }
+
+    /// Whether the deadline passed (checked by the watchdog).
+    func expired() -> Bool {
+        state.withLock { state in
+            if let deadline = state.deadline, ContinuousClock.now > deadline { state.timedOut = true }
+            return state.timedOut
+        }
+    }
 }

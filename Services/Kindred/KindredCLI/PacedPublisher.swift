@@ -47,7 +47,7 @@ final class ProgressBar {
 struct PacedPublisher {
     let broker: AMQPConnection
     let rate: Double?
-    private let started = ContinuousClock.now
+    private var started = ContinuousClock.now
     private var sent = 0
 
     init(broker: AMQPConnection, rate: Double?) {
@@ -62,13 +62,22 @@ struct PacedPublisher {
     }
 
     /// Waits until the pace allows the next window, then publishes it and waits for its
-    /// confirms.
-    mutating func publish(_ messages: [OutgoingMessage]) async throws {
+    /// confirms; returns each message's outcome, in order.
+    mutating func publishEach(_ messages: [OutgoingMessage]) async throws -> [Result<Void, any Error>] {
         if let rate {
-            let due = started + .milliseconds(Int64(Double(sent) / rate * 1000))
-            if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
+            let now = ContinuousClock.now
+            var due = started + .milliseconds(Int64(Double(sent) / rate * 1000))
+            // After a pause (between queues, say) the pace starts afresh instead of sending
+            // the time lost as a burst above the rate.
+            if now - due > .seconds(1) {
+                started = now
+                sent = 0
+                due = now
+            }
+            if due > now { try await Task.sleep(until: due, clock: .continuous) }
         }
-        try await broker.publish(messages)
+        let outcomes = await broker.publishEach(messages)
         sent += messages.count
+        return outcomes
     }
 }

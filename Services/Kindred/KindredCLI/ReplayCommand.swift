@@ -134,11 +134,17 @@ struct ReplayCommand: AsyncParsableCommand {
             let batch = window.prefix(publisher.window)
             window = window.dropFirst(batch.count)
             let messages = try batch.map { try message(for: $0, replayID: replayID, asNew: asNew, target: plan.target) }
-            do {
-                try await publisher.publish(messages)
-            } catch {
+            let outcomes = try await publisher.publishEach(messages)
+            if let failed = outcomes.firstIndex(where: { if case .failure = $0 { true } else { false } }),
+                case .failure(let error) = outcomes[failed]
+            {
+                let confirmed = published + outcomes.filter { if case .success = $0 { true } else { false } }.count
+                let again =
+                    asNew
+                    ? "replaying again publishes the confirmed ones again, as new events"
+                    : "replaying again is safe: consumers' inboxes skip what they processed"
                 throw CLIError(
-                    "replay \(replayID) stopped: \(published) of \(plan.events.count) events confirmed, the next \(batch.count) may be partly published (replaying again is safe: consumers' inboxes skip what they processed): \(error)"
+                    "replay \(replayID) stopped: \(confirmed) of \(plan.events.count) events confirmed (\(again)): \(error)"
                 )
             }
             published += batch.count

@@ -32,8 +32,15 @@ struct TraceCommand: AsyncParsableCommand {
     func run() async throws {
         try await execute {
             let environment = try CLIEnvironment.load()
-            let broker = try await environment.broker()
-            defer { broker.close() }
+            // The trace itself is in the databases; without a broker it only lacks dead letters.
+            let broker: AMQPConnection?
+            do {
+                broker = try await environment.broker()
+            } catch let error as CLIError {
+                FileHandle.standardError.write(Data("kindred: \(error.description); dead letters not shown\n".utf8))
+                broker = nil
+            }
+            defer { broker?.close() }
             let steps = try await Self.steps(correlation: correlation, environment: environment, broker: broker)
             guard !steps.isEmpty else { throw CLIError("no event carries correlation id \(correlation)") }
             if output.json {
@@ -123,7 +130,7 @@ struct TraceCommand: AsyncParsableCommand {
                     Step(
                         time: letter.lastFailedAt.flatMap(Timestamp.parse) ?? Date(), service: consumer ?? .gateway,
                         what:
-                            "dead-lettered from \(letter.originalQueue) after \(letter.attempts) attempts: \(letter.reason)",
+                            "dead-lettered from \(letter.originalQueue) after \(counted(Int(letter.attempts), "attempt")): \(letter.reason)",
                         type: letter.type, eventID: letter.messageID))
             }
         }
