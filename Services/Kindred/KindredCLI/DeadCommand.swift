@@ -65,7 +65,15 @@ struct DeadCommand: AsyncParsableCommand {
                 return JSONLines.render(rows.map { ["queue": $0.0, "reason": $0.1, "count": $0.2] })
             }
             if rows.isEmpty { return "no dead letters" }
+            var notes: [String] = []
+            for queue in census.keys.sorted() {
+                let depth = (try? await broker.status(ofQueue: queue)?.messages) ?? 0
+                if depth > DeadLetters.perQueueLimit {
+                    notes.append("\(queue): counted the first \(DeadLetters.perQueueLimit) of \(depth) messages")
+                }
+            }
             return Table.render(["DEAD QUEUE", "REASON", "COUNT"], rows.map { [$0.0, $0.1, "\($0.2)"] })
+                + notes.map { "\nnote: " + $0 }.joined()
         }
     }
 
@@ -264,8 +272,9 @@ enum DeadLetters {
     /// Visits each message present when the sweep starts; `take` returns the messages of a
     /// window (at most `window`) to acknowledge, after doing whatever it does with them.
     /// `takes` says whether `take` ever returns messages.
+    /// It stops early once `enough` says so (checked after each window).
     static func sweep(
-        broker: AMQPConnection, queue: String, window: Int = 500, takes: Bool,
+        broker: AMQPConnection, queue: String, window: Int = 500, takes: Bool, enough: () -> Bool = { false },
         take: ([DeadLetter]) async throws -> [DeadLetter]
     ) async throws {
         let depth: Int
@@ -327,7 +336,10 @@ enum DeadLetters {
                 pending.append(DeadLetter(queue: queue, delivery: delivery))
                 seen += 1
                 if seen >= depth { break }
-                if pending.count >= window { try await flush() }
+                if pending.count >= window {
+                    try await flush()
+                    if enough() { break }
+                }
             }
         } catch  where quiet.timedOut {
             // Closed by the watchdog: what was read is all there is.
@@ -353,10 +365,12 @@ enum DeadLetters {
     static func peek(broker: AMQPConnection, selection: DeadSelection, max: Int) async throws -> [DeadLetter] {
         var found: [DeadLetter] = []
         for queue in try selection.queues() where found.count < max {
-            try await sweep(broker: broker, queue: queue, takes: false) { letters in
-                found += letters.filter(selection.matches).prefix(max - found.count)
-                return []
-            }
+            try await sweep(
+                broker: broker, queue: queue, takes: false, enough: { found.count >= max },
+                take: { letters in
+                    found += letters.filter(selection.matches).prefix(max - found.count)
+                    return []
+                })
         }
         return found
     }
@@ -371,22 +385,25 @@ enum DeadLetters {
         var sent: [DeadLetter] = []
         var failure: (any Error)?
         for queue in try selection.queues() where sent.count < max && failure == nil {
-            try await sweep(broker: broker, queue: queue, window: publisher.window, takes: true) { letters in
-                guard failure == nil else { return [] }
-                let chosen = Array(letters.filter(selection.matches).prefix(max - sent.count))
-                let outcomes = try await publisher.publishEach(chosen.map { $0.replayMessage(replayID: replayID) })
-                // Only what the broker confirmed leaves .dead.
-                var confirmed: [DeadLetter] = []
-                for (letter, outcome) in zip(chosen, outcomes) {
-                    switch outcome {
-                    case .success: confirmed.append(letter)
-                    case .failure(let error): failure = failure ?? error
+            try await sweep(
+                broker: broker, queue: queue, window: publisher.window, takes: true,
+                enough: { sent.count >= max || failure != nil },
+                take: { letters in
+                    guard failure == nil else { return [] }
+                    let chosen = Array(letters.filter(selection.matches).prefix(max - sent.count))
+                    let outcomes = try await publisher.publishEach(chosen.map { $0.replayMessage(replayID: replayID) })
+                    // Only what the broker confirmed leaves .dead.
+                    var confirmed: [DeadLetter] = []
+                    for (letter, outcome) in zip(chosen, outcomes) {
+                        switch outcome {
+                        case .success: confirmed.append(letter)
+                        case .failure(let error): failure = failure ?? error
+                        }
                     }
-                }
-                sent += confirmed
-                progress?.advance(by: confirmed.count)
-                return confirmed
-            }
+                    sent += confirmed
+                    progress?.advance(by: confirmed.count)
+                    return confirmed
+                })
         }
         if let failure {
             throw CLIError(
