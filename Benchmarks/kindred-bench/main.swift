@@ -24,9 +24,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-func milliseconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-}
+func milliseconds(_ duration: Duration) -> Double { duration / .milliseconds(1) }
 
 let count = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_EVENTS"] ?? "") ?? 20000
 let samples = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_SAMPLES"] ?? "") ?? 500

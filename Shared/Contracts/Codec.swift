@@ -69,7 +69,13 @@ public struct EnvelopeCodec: Sendable {
     public func decode<E: Event>(_: E.Type, from bytes: [UInt8]) throws(EnvelopeDecodingError)
         -> Envelope<E>
     {
-        let header = try decodeHeader(bytes)
+        try decode(E.self, from: bytes, header: try decodeHeader(bytes))
+    }
+
+    /// Decodes a whole envelope whose header `decodeHeader` already checked.
+    public func decode<E: Event>(_: E.Type, from bytes: [UInt8], header: EnvelopeHeader)
+        throws(EnvelopeDecodingError) -> Envelope<E>
+    {
         guard header.type == E.eventType else {
             throw .unexpectedType(expected: E.eventType, actual: header.type)
         }

@@ -29,6 +29,13 @@ public enum KindredJSON {
     }
 }
 
+extension Duration {
+    /// Whole milliseconds (rounded down), as AMQP TTLs, poll(2) and logs take them.
+    public var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
 /// RFC 3339 timestamps as CloudEvents writes them.
 public enum Timestamp {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

@@ -76,7 +76,11 @@ public final class AMQPConnection: Sendable {
     /// Publishes and waits for the broker's confirm (the message is then safely queued,
     /// and persisted if persistent).
     public func publish(_ message: OutgoingMessage) async throws {
-        try await publish([message])
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            if let rejected = enqueuePublishes([.publish(message) { continuation.resume(with: $0) }]) {
+                continuation.resume(throwing: rejected)
+            }
+        }
     }
 
     /// Publishes several messages in this order, all in flight at once, and waits for every
@@ -103,19 +107,23 @@ public final class AMQPConnection: Sendable {
                     if let finished { continuation.resume(returning: finished) }
                 }
             }
-            let rejected: (any Error)? = mailbox.state.withLock { state in
-                if state.isClosed { return AMQPError.closed }
-                guard state.isConnected else { return AMQPError.notConnected(state.lastError) }
-                // Appended under one lock, so the owner thread publishes them in this order.
-                state.commands.append(contentsOf: commands)
-                return nil
-            }
-            if let rejected {
+            if let rejected = enqueuePublishes(commands) {
                 continuation.resume(returning: messages.map { _ in .failure(rejected) })
-            } else {
-                wake()
             }
         }
+    }
+
+    /// Hands publishes to the owner thread, in this order, and wakes it; or says why not
+    /// (publishing fails at once while disconnected, it is not queued for later).
+    private func enqueuePublishes(_ commands: [Command]) -> (any Error)? {
+        let rejected: (any Error)? = mailbox.state.withLock { state in
+            if state.isClosed { return AMQPError.closed }
+            guard state.isConnected else { return AMQPError.notConnected(state.lastError) }
+            state.commands.append(contentsOf: commands)
+            return nil
+        }
+        if rejected == nil { wake() }
+        return rejected
     }
 
     /// Declares exchanges, queues and bindings, now and again after every reconnect.

@@ -16,6 +16,14 @@ public enum DeadLetterHeader {
     public static let originalQueue = "x-kindred-original-queue"
     public static let firstFailedAt = "x-kindred-first-failed-at"
     public static let lastFailedAt = "x-kindred-last-failed-at"
+
+    /// Every header a failure writes (cleared when a dead letter is sent back).
+    public static let failureHeaders = [reason, error, attempts, originalQueue, firstFailedAt, lastFailedAt]
+}
+
+extension Delivery {
+    /// How many times a handler already failed on this message (0 on its first delivery).
+    public var failedAttempts: Int { Int(properties.headers[DeadLetterHeader.attempts]?.intValue ?? 0) }
 }
 
 /// The provenance headers `kindred replay` and `kindred dead replay` put on what they publish.
@@ -133,7 +141,7 @@ public struct EventConsumer: Sendable {
         logger[metadataKey: "correlation_id"] = "\(header.correlationid)"
         logger[metadataKey: "event_type"] = "\(header.type)"
         logger[metadataKey: "event_id"] = "\(header.id.uuidString)"
-        var pause = Duration.milliseconds(250)
+        var backoff = Backoff()
         while true {
             let started = ContinuousClock.now
             do {
@@ -152,13 +160,12 @@ public struct EventConsumer: Sendable {
             } catch  where isTransient(error) && !Task.isCancelled {
                 logger.warning("a dependency is away; trying again", metadata: ["error": "\(error)"])
                 do {
-                    try await Task.sleep(for: pause)
+                    try await backoff.pause()
                 } catch {
                     // Shutting down: give the message back for another instance or a restart.
                     connection.reject(delivery, requeue: true)
                     return
                 }
-                pause = min(pause * 2, .seconds(5))
             } catch {
                 await retryOrDeadLetter(delivery, error: error)
                 return
@@ -170,7 +177,7 @@ public struct EventConsumer: Sendable {
     /// the last retry. The copy keeps the message id (so inboxes still recognise it) and
     /// records the attempts and failure times in its headers.
     private func retryOrDeadLetter(_ delivery: Delivery, error: any Error) async {
-        let attempts = Int(delivery.properties.headers[DeadLetterHeader.attempts]?.intValue ?? 0) + 1
+        let attempts = delivery.failedAttempts + 1
         logger.warning("handler failed", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
         guard attempts <= retryPolicy.delays.count else {
             await deadLetter(delivery, reason: "handler-failed", error: "\(error)", attempts: attempts)

@@ -40,6 +40,11 @@ public struct EventPublisher: Sendable {
         try await connection.publish(.event(body: body, header: header, publisher: service))
     }
 
+    /// Publishes encoded events in this order, all in flight at once; throws if any failed.
+    public func publish(encoded events: [(body: [UInt8], header: EnvelopeHeader)]) async throws {
+        try await connection.publish(events.map { .event(body: $0.body, header: $0.header, publisher: service) })
+    }
+
     /// Sends an answer straight to a requester's `reply_to` queue (default exchange).
     public func reply<E: Event>(_ envelope: Envelope<E>, to replyQueue: String) async throws {
         let body = try codec.encode(envelope)

@@ -88,8 +88,7 @@ public final class RequestReplyClient: Sendable {
         do { body = try codec.encode(request) } catch { throw .invalidReply("cannot encode: \(error)") }
         slots.withLock { $0[id] = .waiting(nil) }
         defer { slots.withLock { _ = $0.removeValue(forKey: id) } }
-        let milliseconds = Int(
-            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int(timeout.milliseconds)
         var message = OutgoingMessage.event(
             body: body, header: request.header, publisher: service, mandatory: true, replyTo: replyQueue,
             expirationMilliseconds: max(1, milliseconds), exchange: exchange)

@@ -1,4 +1,18 @@
+import Contracts
 import Foundation
+
+/// Growing pauses while a dependency is away: 250 ms, doubling, at most 5 s.
+public struct Backoff: Sendable {
+    private var next = Duration.milliseconds(250)
+
+    public init() {}
+
+    /// Sleeps for the next pause (throws if the task is cancelled meanwhile).
+    public mutating func pause() async throws {
+        try await Task.sleep(for: next)
+        next = min(next * 2, .seconds(5))
+    }
+}
 
 /// How often and how late a failed message is tried again: after each delay in turn,
 /// through the TTL queues `<queue>.retry.<delay>` (no broker plugin), then `.dead`.
@@ -20,7 +34,7 @@ public struct RetryPolicy: Sendable, Equatable {
     public func queues(for queue: String, arguments: [String: HeaderValue]) -> [QueueDeclaration] {
         delays.indices.map { index in
             var retryArguments = arguments
-            retryArguments["x-message-ttl"] = .int(Self.milliseconds(delays[index]))
+            retryArguments["x-message-ttl"] = .int(delays[index].milliseconds)
             retryArguments["x-dead-letter-exchange"] = .string("")
             retryArguments["x-dead-letter-routing-key"] = .string(queue)
             return QueueDeclaration(name: queueName(for: queue, retry: index + 1), arguments: retryArguments)
@@ -29,7 +43,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// `250ms`, `1s`, `10s`, `1m`, `10m`, `2h`: short, and stable for the same delay.
     public static func label(_ delay: Duration) -> String {
-        let milliseconds = Self.milliseconds(delay)
+        let milliseconds = delay.milliseconds
         if milliseconds % 3_600_000 == 0 { return "\(milliseconds / 3_600_000)h" }
         if milliseconds % 60_000 == 0 { return "\(milliseconds / 60_000)m" }
         if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
@@ -50,9 +64,5 @@ public struct RetryPolicy: Sendable, Equatable {
             delays.append(.milliseconds(value * factor))
         }
         return RetryPolicy(delays: delays)
-    }
-
-    static func milliseconds(_ delay: Duration) -> Int64 {
-        delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -16,8 +16,8 @@ extension KindredRuntime {
             connection: consumerConnection, queue: queue, acceptedTypes: [E.eventType], prefetch: prefetch,
             concurrency: concurrency, retryPolicy: configuration.retryPolicy, isTransient: Self.isTransient,
             logger: logger
-        ) { _, delivery in
-            let envelope = try codec.decode(E.self, from: delivery.body)
+        ) { header, delivery in
+            let envelope = try codec.decode(E.self, from: delivery.body, header: header)
             try await handler(envelope, delivery)
         }
     }

@@ -115,6 +115,16 @@ public enum Inbox {
             [queue, messageID, attempts, replayID]
         ).affectedRows == 1
     }
+
+    /// Claims a delivery under `messageID` for the queue it came from, recording the attempt
+    /// it succeeded on and the replay it came from (its headers).
+    public static func claim(_ delivery: Delivery, messageID: String, on connection: DatabaseConnection) throws
+        -> Bool
+    {
+        try claim(
+            queue: delivery.queue, messageID: messageID, attempts: delivery.failedAttempts + 1,
+            replayID: delivery.properties.headers[ReplayHeader.replayID]?.stringValue, on: connection)
+    }
 }
 
 /// Publishes outbox rows with publisher confirms and marks them sent.
@@ -232,17 +242,9 @@ public final class OutboxRelay: Service, Sendable {
             }
             // Publishing is async; this closure runs on the connection's own thread, so it
             // waits for the confirms with a semaphore there, never on the cooperative pool.
-            let outcome = BlockingAwait.run {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for (_, body) in batch {
-                        group.addTask {
-                            let header = try EnvelopeCodec().decodeHeader(body)
-                            try await connectionPublisher.publish(encoded: body, header: header)
-                        }
-                    }
-                    try await group.waitForAll()
-                }
-            }
+            let codec = EnvelopeCodec()
+            let events = try batch.map { (body: $0.1, header: try codec.decodeHeader($0.1)) }
+            let outcome = BlockingAwait.run { try await connectionPublisher.publish(encoded: events) }
             try outcome.get()
             let positions = "{" + batch.map { String($0.0) }.joined(separator: ",") + "}"
             try connection.execute(

@@ -55,16 +55,9 @@ public final class KindredRuntime: Sendable {
         _ delivery: Delivery, header: EnvelopeHeader,
         _ effects: @escaping @Sendable (DatabaseConnection) throws -> Void
     ) async throws {
-        let queue = delivery.queue
         let messageID = header.id.uuidString
-        let headers = delivery.properties.headers
-        let attempts = Int(headers[DeadLetterHeader.attempts]?.intValue ?? 0) + 1
-        let replayID = headers[ReplayHeader.replayID]?.stringValue
         try await pool.transaction { connection in
-            guard
-                try Inbox.claim(
-                    queue: queue, messageID: messageID, attempts: attempts, replayID: replayID, on: connection)
-            else { return }
+            guard try Inbox.claim(delivery, messageID: messageID, on: connection) else { return }
             try effects(connection)
         }
         relay.wake()
@@ -183,16 +176,15 @@ extension ServiceHost {
             retryPolicy: runtime.configuration.retryPolicy)
         try await runtime.consumerConnection.declare(topology)
         let migrator = Migrator(pool: runtime.pool, logger: runtime.logger)
-        var delay = Duration.milliseconds(250)
+        var backoff = Backoff()
         while true {
             do {
                 try await migrator.migrate(component: SharedMigrations.component, SharedMigrations.all)
                 try await migrator.migrate(component: runtime.service.rawValue, migrations)
                 break
-            } catch let error as DatabaseError where error.kind == .connection {
+            } catch  where KindredRuntime.isTransient(error) {
                 runtime.logger.warning("database not reachable yet", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                try await backoff.pause()
             }
         }
         runtime.readiness.markStarted()

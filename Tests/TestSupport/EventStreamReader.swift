@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Glibc
 
@@ -54,8 +55,7 @@ public final class EventStreamReader: @unchecked Sendable {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return nil }
             var descriptor = pollfd(fd: socketDescriptor, events: Int16(POLLIN), revents: 0)
-            let milliseconds = Int32(
-                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int32(clamping: remaining.milliseconds)
             guard poll(&descriptor, 1, max(1, milliseconds)) > 0 else { return nil }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let count = recv(socketDescriptor, &chunk, chunk.count, 0)

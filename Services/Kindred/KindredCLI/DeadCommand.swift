@@ -215,7 +215,7 @@ struct DeadLetter: Sendable {
     var type: String { delivery.properties.type ?? "-" }
     var reason: String { header(DeadLetterHeader.reason) ?? "unknown" }
     var error: String { header(DeadLetterHeader.error) ?? "" }
-    var attempts: Int64 { delivery.properties.headers[DeadLetterHeader.attempts]?.intValue ?? 0 }
+    var attempts: Int { delivery.failedAttempts }
     var lastFailedAt: String? { header(DeadLetterHeader.lastFailedAt) }
     /// The queue it failed in: the header, or the dead queue's name without `.dead`.
     var originalQueue: String {
@@ -242,12 +242,7 @@ struct DeadLetter: Sendable {
     /// kept (so an inbox that did process it after all still recognises it).
     func replayMessage(replayID: String) -> OutgoingMessage {
         var properties = delivery.properties
-        for header in [
-            DeadLetterHeader.reason, DeadLetterHeader.error, DeadLetterHeader.attempts, DeadLetterHeader.originalQueue,
-            DeadLetterHeader.firstFailedAt, DeadLetterHeader.lastFailedAt,
-        ] {
-            properties.headers[header] = nil
-        }
+        for header in DeadLetterHeader.failureHeaders { properties.headers[header] = nil }
         properties.headers[ReplayHeader.replayID] = .string(replayID)
         properties.headers[ReplayHeader.originalMessageID] = delivery.properties.messageID.map { .string($0) }
         properties.persistent = true

@@ -35,7 +35,7 @@ final class ProgressBar {
     private func line(now: ContinuousClock.Instant) -> String {
         let width = 30
         let filled = total == 0 ? width : min(width, done * width / total)
-        let seconds = Double((now - started).components.attoseconds) / 1e18 + Double((now - started).components.seconds)
+        let seconds = (now - started) / .seconds(1)
         let rate = seconds > 0 ? Int(Double(done) / seconds) : 0
         return "\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"
             + " \(done)/\(total)  \(rate)/s "

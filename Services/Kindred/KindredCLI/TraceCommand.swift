@@ -130,7 +130,7 @@ struct TraceCommand: AsyncParsableCommand {
                     Step(
                         time: letter.lastFailedAt.flatMap(Timestamp.parse) ?? Date(), service: consumer ?? .gateway,
                         what:
-                            "dead-lettered from \(letter.originalQueue) after \(counted(Int(letter.attempts), "attempt")): \(letter.reason)",
+                            "dead-lettered from \(letter.originalQueue) after \(counted(letter.attempts, "attempt")): \(letter.reason)",
                         type: letter.type, eventID: letter.messageID))
             }
         }

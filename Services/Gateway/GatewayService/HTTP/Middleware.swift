@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -67,11 +68,5 @@ extension HTTPField.Name {
     static func constant(_ name: String) -> HTTPField.Name {
         guard let parsed = HTTPField.Name(name) else { preconditionFailure("invalid header name \(name)") }
         return parsed
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -24,10 +24,9 @@ struct ProfileUpdateRequestedHandler: Sendable {
             valid = profile
         }
         let userID = request.data.userId
-        let queue = delivery.queue
         let requestID = request.id.uuidString
         let stored = try await runtime.pool.transaction { connection -> (ProfileDocument, Int64)? in
-            guard try Inbox.claim(queue: queue, messageID: requestID, on: connection) else {
+            guard try Inbox.claim(delivery, messageID: requestID, on: connection) else {
                 return try ProfileStore.find(userID: userID, on: connection)
             }
             guard
