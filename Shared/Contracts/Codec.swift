@@ -42,14 +42,14 @@ public struct EnvelopeCodec: Sendable {
     public init() {}
 
     public func encode<E: Event>(_ envelope: Envelope<E>) throws -> [UInt8] {
-        Array(try KindredJSON.encoder().encode(envelope))
+        Array(try KindredJSON.sharedEncoder.encode(envelope))
     }
 
     /// Decodes only the header, checking the type is registered and the version accepted.
     public func decodeHeader(_ bytes: [UInt8]) throws(EnvelopeDecodingError) -> EnvelopeHeader {
         let header: EnvelopeHeader
         do {
-            header = try KindredJSON.decoder().decode(EnvelopeHeader.self, from: Data(bytes))
+            header = try KindredJSON.sharedDecoder.decode(EnvelopeHeader.self, from: Data(bytes))
         } catch {
             throw .malformed(Self.explain(error))
         }
@@ -80,7 +80,7 @@ public struct EnvelopeCodec: Sendable {
             throw .unexpectedType(expected: E.eventType, actual: header.type)
         }
         do {
-            return try KindredJSON.decoder().decode(Envelope<E>.self, from: Data(bytes))
+            return try KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes))
         } catch {
             throw .invalidData(header.type, Self.explain(error))
         }

@@ -4,6 +4,11 @@ import Foundation
 /// camelCase keys as declared, RFC 3339 times with milliseconds in UTC, sorted keys so
 /// that documents are stable (golden tests, hashes, idempotency comparisons).
 public enum KindredJSON {
+    /// Shared by every caller: a configured JSONEncoder/JSONDecoder may be used from many
+    /// tasks at once, and making one per envelope or response is measurable work.
+    public static let sharedEncoder = encoder()
+    public static let sharedDecoder = decoder()
+
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

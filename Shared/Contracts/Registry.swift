@@ -43,7 +43,7 @@ public struct EventDescriptor: Sendable {
         self.perInstanceConsumers = perInstanceConsumers
         self.acceptedVersions = acceptedVersions ?? [E.dataVersion]
         self.dataVersion = E.dataVersion
-        self.validateData = { bytes in _ = try KindredJSON.decoder().decode(E.self, from: Data(bytes)) }
+        self.validateData = { bytes in _ = try KindredJSON.sharedDecoder.decode(E.self, from: Data(bytes)) }
         self.inferSchema = { try DataSchema.infer(E.self) }
         self.makeExample = {
             let envelope = Envelope(

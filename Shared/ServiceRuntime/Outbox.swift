@@ -279,12 +279,33 @@ enum BlockingAwait {
     }
 }
 
-/// Deletes published outbox rows and inbox rows older than the retention, once an hour.
-/// Published rows are the archive events are replayed from; inbox rows must outlive any
-/// replay of an archived event, so both share one retention.
-struct OutboxJanitor: Service {
+/// Rows of one table that expire: those whose `column` (a timestamp) is older than
+/// `retention`. Table and column are constants of the code, never input.
+public struct ExpiringRows: Sendable {
+    public let table: String
+    public let column: String
+    public let retention: Duration
+
+    public init(table: String, column: String, retention: Duration) {
+        self.table = table
+        self.column = column
+        self.retention = retention
+    }
+
+    /// Published outbox rows are the archive events are replayed from; inbox rows must
+    /// outlive any replay of an archived event, so both share one retention.
+    static func sharedTables(retention: Duration) -> [ExpiringRows] {
+        [
+            ExpiringRows(table: "outbox", column: "published_at", retention: retention),
+            ExpiringRows(table: "inbox", column: "processed_at", retention: retention),
+        ]
+    }
+}
+
+/// Deletes expired rows (the shared tables' and a service's own), once an hour.
+struct RetentionJanitor: Service {
     let pool: DatabasePool
-    let retention: Duration
+    let expiring: [ExpiringRows]
     let logger: Logger
 
     func run() async throws {
@@ -298,22 +319,20 @@ struct OutboxJanitor: Service {
     }
 
     func sweep() async {
-        let seconds = retention.components.seconds
-        do {
-            let deleted = try await pool.withConnection { connection in
-                let outbox = try connection.execute(
-                    "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", [seconds]
-                ).affectedRows
-                let inbox = try connection.execute(
-                    "DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => $1)", [seconds]
-                ).affectedRows
-                return (outbox, inbox)
+        for rows in expiring {
+            do {
+                let deleted = try await pool.withConnection { connection in
+                    try connection.execute(
+                        "DELETE FROM \(rows.table) WHERE \(rows.column) < now() - make_interval(secs => $1)",
+                        [rows.retention.components.seconds]
+                    ).affectedRows
+                }
+                if deleted > 0 {
+                    logger.info("expired rows deleted", metadata: ["table": "\(rows.table)", "rows": "\(deleted)"])
+                }
+            } catch {
+                logger.warning("cannot delete expired rows", metadata: ["table": "\(rows.table)", "error": "\(error)"])
             }
-            if deleted.0 + deleted.1 > 0 {
-                logger.info("expired rows deleted", metadata: ["outbox": "\(deleted.0)", "inbox": "\(deleted.1)"])
-            }
-        } catch {
-            logger.warning("cannot delete expired outbox rows", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -6,6 +7,10 @@ import NIOCore
 public struct KindredRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+
+    /// The user whose access token an earlier middleware already verified for this
+    /// request (the gateway's rate limit does), so a handler need not verify it again.
+    public var verifiedUserID: UUID?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

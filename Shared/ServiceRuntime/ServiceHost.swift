@@ -49,6 +49,16 @@ public final class KindredRuntime: Sendable {
         pool.close()
     }
 
+    /// Runs `work` in one transaction, then wakes the outbox relay, which publishes what the
+    /// transaction appended to the outbox.
+    public func transaction<T: Sendable>(_ work: @escaping @Sendable (DatabaseConnection) throws -> T) async throws
+        -> T
+    {
+        let result = try await pool.transaction(work)
+        relay.wake()
+        return result
+    }
+
     /// Runs a handler's effects in one transaction with the inbox claim of the message,
     /// then wakes the outbox relay. A message this queue already processed is skipped.
     public func handleOnce(
@@ -56,11 +66,10 @@ public final class KindredRuntime: Sendable {
         _ effects: @escaping @Sendable (DatabaseConnection) throws -> Void
     ) async throws {
         let messageID = header.id.uuidString
-        try await pool.transaction { connection in
+        try await transaction { connection in
             guard try Inbox.claim(delivery, messageID: messageID, on: connection) else { return }
             try effects(connection)
         }
-        relay.wake()
     }
 }
 
@@ -70,15 +79,18 @@ public struct ServiceParts: Sendable {
     public var migrations: [Migration]
     public var consumers: [EventConsumer]
     public var background: [any Service]
+    /// The service's own rows that expire, deleted hourly with the outbox and inbox.
+    public var expiring: [ExpiringRows]
     public var routes: @Sendable (Router<KindredRequestContext>) -> Void
 
     public init(
         migrations: [Migration], consumers: [EventConsumer] = [], background: [any Service] = [],
-        routes: @escaping @Sendable (Router<KindredRequestContext>) -> Void = { _ in }
+        expiring: [ExpiringRows] = [], routes: @escaping @Sendable (Router<KindredRequestContext>) -> Void = { _ in }
     ) {
         self.migrations = migrations
         self.consumers = consumers
         self.background = background
+        self.expiring = expiring
         self.routes = routes
     }
 }
@@ -140,8 +152,11 @@ public enum ServiceHost {
         ]
         services += parts.consumers.map { ConsumerService(readiness: runtime.readiness, consumer: $0) }
         services += parts.background
-        let janitor = OutboxJanitor(
-            pool: runtime.pool, retention: .seconds(configuration.outboxRetentionHours * 3600), logger: runtime.logger)
+        let janitor = RetentionJanitor(
+            pool: runtime.pool,
+            expiring: ExpiringRows.sharedTables(retention: .seconds(configuration.outboxRetentionHours * 3600))
+                + parts.expiring,
+            logger: runtime.logger)
         services.append(GatedService(readiness: runtime.readiness, inner: janitor))
         let app = Application(
             router: router,

@@ -30,7 +30,7 @@ public enum GatewayService {
         let account = AccountRoutes(runtime: runtime, authenticator: authenticator, now: now)
         let hub = LiveEventHub()
         let listener = LiveEventListener(
-            runtime: runtime, hub: hub, retention: TimeInterval(configuration.liveRetentionHours * 3600))
+            runtime: runtime, hub: hub, retention: .seconds(configuration.liveRetentionHours * 3600))
         let events = EventStreamRoute(
             hub: hub, authenticator: authenticator, runtime: runtime,
             heartbeat: .seconds(configuration.heartbeatSeconds))
@@ -41,7 +41,7 @@ public enum GatewayService {
                 runtime.consumer(of: UserSuspended.self, handler: suspensions.handle),
                 runtime.consumer(of: UserDataErased.self, handler: erasures.handle),
             ],
-            background: [ReplyListener(client: requests), listener],
+            background: [ReplyListener(client: requests), listener], expiring: [listener.expiring],
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))
                 router.add(middleware: CORSAllowListMiddleware(allowedOrigins: configuration.corsOrigins))

@@ -35,17 +35,22 @@ public struct AccessTokens: Sendable {
         self.lifetime = Int64(lifetimeSeconds)
     }
 
+    private static let encoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+    private static let decoder = JSONDecoder()
+
     public func issue(userID: UUID, now: Date) -> String {
         let issuedAt = Int64(now.timeIntervalSince1970)
         let claims = Claims(
             sub: userID.uuidString, iat: issuedAt, exp: issuedAt + lifetime, iss: "kindred",
             jti: UUID().uuidString)
         let header = Header(alg: "HS256", typ: "JWT", kid: signingKeyID)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         let signingInput =
-            Self.base64URL((try? encoder.encode(header)) ?? Data()) + "."
-            + Self.base64URL((try? encoder.encode(claims)) ?? Data())
+            Self.base64URL((try? Self.encoder.encode(header)) ?? Data()) + "."
+            + Self.base64URL((try? Self.encoder.encode(claims)) ?? Data())
         guard let bytes = keys[signingKeyID] else { return "" }
         let key = SymmetricKey(data: bytes)
         let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)
@@ -57,7 +62,7 @@ public struct AccessTokens: Sendable {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.decodeBase64URL(parts[0]),
             let claimsData = Self.decodeBase64URL(parts[1]), let signature = Self.decodeBase64URL(parts[2]),
-            let header = try? JSONDecoder().decode(Header.self, from: headerData), header.alg == "HS256"
+            let header = try? Self.decoder.decode(Header.self, from: headerData), header.alg == "HS256"
         else { return .failure(.malformed) }
         guard let bytes = keys[header.kid] else { return .failure(.unknownKey) }
         let key = SymmetricKey(data: bytes)
@@ -65,7 +70,7 @@ public struct AccessTokens: Sendable {
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
             return .failure(.badSignature)
         }
-        guard let claims = try? JSONDecoder().decode(Claims.self, from: claimsData) else {
+        guard let claims = try? Self.decoder.decode(Claims.self, from: claimsData) else {
             return .failure(.malformed)
         }
         guard Int64(now.timeIntervalSince1970) < claims.exp else { return .failure(.expired) }

@@ -9,7 +9,7 @@ import Synchronization
 public final class RateLimiter: Sendable {
     public let limit: Int
     private let now: @Sendable () -> Date
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let state = Mutex((buckets: [String: Bucket](), lastSweep: Date.distantPast))
 
     private struct Bucket {
         var tokens: Double
@@ -31,12 +31,17 @@ public final class RateLimiter: Sendable {
     public func take(_ key: String) -> Decision {
         let time = now()
         let rate = Double(limit) / 60
-        return buckets.withLock { buckets in
-            if buckets.count > 50_000 { Self.forgetIdle(&buckets, at: time, rate: rate, capacity: Double(limit)) }
-            var bucket = buckets[key] ?? Bucket(tokens: Double(limit), updated: time)
+        return state.withLock { state in
+            // At most once a minute: with many clients still active, every request would
+            // otherwise scan them all.
+            if state.buckets.count > 50_000, time.timeIntervalSince(state.lastSweep) >= 60 {
+                Self.forgetIdle(&state.buckets, at: time, rate: rate, capacity: Double(limit))
+                state.lastSweep = time
+            }
+            var bucket = state.buckets[key] ?? Bucket(tokens: Double(limit), updated: time)
             bucket.tokens = min(Double(limit), bucket.tokens + time.timeIntervalSince(bucket.updated) * rate)
             bucket.updated = time
-            defer { buckets[key] = bucket }
+            defer { state.buckets[key] = bucket }
             guard bucket.tokens >= 1 else {
                 return .limited(retryAfter: max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))))
             }

@@ -15,7 +15,7 @@ public enum RefreshTokens {
     }
 
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hex
     }
 
     /// What the stored row of a presented token allows.
@@ -38,4 +38,9 @@ public enum RefreshTokens {
         if now >= expiresAt { return .expired }
         return .rotate
     }
+}
+
+extension SHA256.Digest {
+    /// Lower-case hex, as the gateway stores hashes.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }

@@ -24,14 +24,14 @@ struct AccountRoutes: Sendable {
     let now: @Sendable () -> Date
 
     func add(to router: Router<KindredRequestContext>) {
-        router.delete("/v1/account") { request, _ in try await delete(request) }
+        router.delete("/v1/account") { request, context in try await delete(request, context: context) }
         router.get("/v1/operations/{id}") { request, context in
-            try await operation(request, id: context.parameters.get("id") ?? "")
+            try await operation(request, context: context, id: context.parameters.get("id") ?? "")
         }
     }
 
-    func delete(_ request: Request) async throws -> Answer {
-        let userID = try authenticator.userID(of: request)
+    func delete(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let userID = try authenticator.userID(of: request, context: context)
         let operationID = UUID()
         let time = now()
         let requested = Envelope(
@@ -39,9 +39,8 @@ struct AccountRoutes: Sendable {
             data: AccountDeletionRequested(userId: userID, operationId: operationID),
             correlationID: RequestID.of(request))
         let waitingFor = AccountDeletion.participants.map(\.rawValue).sorted()
-        let existing: UUID?
-        do {
-            existing = try await runtime.pool.transaction { connection -> UUID? in
+        let existing = try await unavailableWhenDatabaseIsDown("the account database") {
+            try await runtime.transaction { connection -> UUID? in
                 guard try AccountStore.startDeletion(userID: userID, at: time, on: connection) else {
                     return try connection.execute(
                         "SELECT operation_id FROM operations WHERE user_id = $1 AND kind = 'account-deletion'", [userID]
@@ -55,10 +54,7 @@ struct AccountRoutes: Sendable {
                 try Outbox.append(requested, on: connection)
                 return nil
             }
-        } catch let error as DatabaseError where error.kind == .connection {
-            throw Problem.unavailable("the account database is unreachable")
         }
-        runtime.relay.wake()
         let id = existing ?? operationID
         var answer = try jsonResponse(
             OperationStatus(operationId: id, kind: "account-deletion", status: "pending", createdAt: time),
@@ -67,11 +63,11 @@ struct AccountRoutes: Sendable {
         return answer
     }
 
-    func operation(_ request: Request, id: String) async throws -> Answer {
-        let userID = try authenticator.userID(of: request)
-        guard let operationID = UUID(uuidString: id) else {
-            throw Problem(status: .notFound, type: "not-found", title: "No such operation")
-        }
+    static let noSuchOperation = Problem(status: .notFound, type: "not-found", title: "No such operation")
+
+    func operation(_ request: Request, context: KindredRequestContext, id: String) async throws -> Answer {
+        let userID = try authenticator.userID(of: request, context: context)
+        guard let operationID = UUID(uuidString: id) else { throw Self.noSuchOperation }
         let found = try await runtime.pool.withConnection { connection in
             try connection.execute(
                 """
@@ -87,7 +83,7 @@ struct AccountRoutes: Sendable {
                     completedAt: row.date("completed_at"))
             }
         }
-        guard let found else { throw Problem(status: .notFound, type: "not-found", title: "No such operation") }
+        guard let found else { throw Self.noSuchOperation }
         return try jsonResponse(found)
     }
 }

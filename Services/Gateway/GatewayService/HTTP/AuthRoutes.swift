@@ -56,21 +56,10 @@ struct AuthRoutes: Sendable {
     func register(_ request: Request) async throws -> Answer {
         let (email, password) = try await readNewCredentials(request)
         let hash = await hashed(password)
-        let userID = UUID()
-        let time = now()
-        let registered = Envelope(
-            source: .gateway, time: time, subject: userID.uuidString,
-            data: UserRegistered(userId: userID, email: email, registeredAt: time),
-            correlationID: RequestID.of(request))
-        let answer = try await database {
-            try await runtime.pool.transaction { connection in
-                try AccountStore.insert(userID: userID, email: email, passwordHash: hash, at: time, on: connection)
-                try Outbox.append(registered, on: connection)
-                return try signIn(userID, familyID: UUID(), at: time, on: connection)
-            }
+        return try await createAccount(request) { userID, time, connection in
+            try AccountStore.insert(userID: userID, email: email, passwordHash: hash, at: time, on: connection)
+            return UserRegistered(userId: userID, email: email, registeredAt: time)
         }
-        runtime.relay.wake()
-        return try jsonResponse(answer, status: .created)
     }
 
     func login(_ request: Request) async throws -> Answer {
@@ -111,21 +100,10 @@ struct AuthRoutes: Sendable {
             errors.append(FieldError(field: "displayName", message: "must be 1 to 50 characters"))
         }
         guard errors.isEmpty, let displayName else { throw Problem.validation(errors) }
-        let userID = UUID()
-        let time = now()
-        let registered = Envelope(
-            source: .gateway, time: time, subject: userID.uuidString,
-            data: GuestRegistered(userId: userID, displayName: displayName, registeredAt: time),
-            correlationID: RequestID.of(request))
-        let answer = try await database {
-            try await runtime.pool.transaction { connection in
-                try AccountStore.insertGuest(userID: userID, displayName: displayName, at: time, on: connection)
-                try Outbox.append(registered, on: connection)
-                return try signIn(userID, familyID: UUID(), at: time, on: connection)
-            }
+        return try await createAccount(request) { userID, time, connection in
+            try AccountStore.insertGuest(userID: userID, displayName: displayName, at: time, on: connection)
+            return GuestRegistered(userId: userID, displayName: displayName, registeredAt: time)
         }
-        runtime.relay.wake()
-        return try jsonResponse(answer, status: .created)
     }
 
     /// A signed-in guest becomes a member with an e-mail and password, keeping its user id.
@@ -137,7 +115,7 @@ struct AuthRoutes: Sendable {
         let time = now()
         let correlationID = RequestID.of(request)
         let answer: TokenResponse? = try await database {
-            try await runtime.pool.transaction { connection in
+            try await runtime.transaction { connection in
                 guard
                     let sequence = try AccountStore.link(
                         userID: userID, email: email, passwordHash: hash, on: connection)
@@ -154,7 +132,6 @@ struct AuthRoutes: Sendable {
             throw Problem(
                 status: .conflict, type: "not-a-guest", title: "This account already has an e-mail and password")
         }
-        runtime.relay.wake()
         return try jsonResponse(answer)
     }
 
@@ -232,6 +209,28 @@ struct AuthRoutes: Sendable {
 
     // MARK: Helpers
 
+    /// A new account of a new user id: `insert` stores it and returns the event that
+    /// announces it, published with the sign-in in one transaction. Answers 201.
+    private func createAccount<E: Event>(
+        _ request: Request, insert: @escaping @Sendable (UUID, Date, DatabaseConnection) throws -> E
+    ) async throws -> Answer {
+        let userID = UUID()
+        let time = now()
+        let correlationID = RequestID.of(request)
+        let answer = try await database {
+            try await runtime.transaction { connection in
+                let event = try insert(userID, time, connection)
+                try Outbox.append(
+                    Envelope(
+                        source: .gateway, time: time, subject: userID.uuidString, data: event,
+                        correlationID: correlationID),
+                    on: connection)
+                return try signIn(userID, familyID: UUID(), at: time, on: connection)
+            }
+        }
+        return try jsonResponse(answer, status: .created)
+    }
+
     /// Issues an access token and a refresh token of `familyID`, storing the latter.
     private func signIn(_ userID: UUID, familyID: UUID, at time: Date, on connection: DatabaseConnection) throws
         -> TokenResponse
@@ -253,13 +252,11 @@ struct AuthRoutes: Sendable {
     /// unreachable database 503.
     private func database<T: Sendable>(_ work: () async throws -> T) async throws -> T {
         do {
-            return try await work()
+            return try await unavailableWhenDatabaseIsDown("the account database", work)
         } catch let error as DatabaseError where error.isUniqueViolation {
             throw Problem(
                 status: .conflict, type: "email-taken", title: "This e-mail is already registered",
                 detail: "sign in instead, or use another address")
-        } catch let error as DatabaseError where error.kind == .connection {
-            throw Problem.unavailable("the account database is unreachable")
         }
     }
 

@@ -18,10 +18,12 @@ struct RateLimitMiddleware: RouterMiddleware {
     {
         let path = request.uri.path
         guard path.hasPrefix("/v1/") else { return try await next(request, context) }
+        var context = context
         let decision: RateLimiter.Decision
         if path.hasPrefix("/v1/auth/") {
             decision = auth.take("ip:\(context.clientAddress)")
         } else if let userID = try? authenticator.userID(of: request) {
+            context.verifiedUserID = userID
             decision = api.take("user:\(userID.uuidString)")
         } else {
             decision = api.take("ip:\(context.clientAddress)")

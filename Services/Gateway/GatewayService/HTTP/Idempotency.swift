@@ -41,13 +41,10 @@ struct Idempotency: Sendable {
         let fingerprint = Self.fingerprint(request: request, body: Array(buffer.readableBytesView))
         let scope = (try? authenticator.userID(of: request))?.uuidString ?? "anonymous"
         let time = now()
-        let claimed: Claim
-        do {
-            claimed = try await pool.transaction {
+        let claimed = try await unavailableWhenDatabaseIsDown("the gateway database") {
+            try await pool.transaction {
                 try Self.claim(scope: scope, key: key, fingerprint: fingerprint, at: time, on: $0)
             }
-        } catch let error as DatabaseError where error.kind == .connection {
-            throw Problem.unavailable("the gateway database is unreachable")
         }
         switch claimed {
         case .mismatch:
@@ -95,7 +92,7 @@ struct Idempotency: Sendable {
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
         hasher.update(data: body)
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     /// Claims the key (a key older than the retention counts as new), or reads what it

@@ -76,7 +76,7 @@ struct Answer: ResponseGenerator, Sendable {
 
 /// A JSON answer encoded with the suite's one JSON configuration.
 func jsonResponse<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Answer {
-    Answer(status: status, contentType: "application/json", body: Array(try KindredJSON.encoder().encode(body)))
+    Answer(status: status, contentType: "application/json", body: Array(try KindredJSON.sharedEncoder.encode(body)))
 }
 
 /// Runs CPU-heavy work (bcrypt) on a dispatch thread, off Swift's cooperative pool.

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Persistence
 
 /// An RFC 9457 problem document, the body of every error the gateway returns.
 public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
@@ -45,7 +46,7 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
     func answer(instance: String) -> Answer {
         var problem = self
         problem.instance = instance
-        let data = (try? KindredJSON.encoder().encode(problem)) ?? Data()
+        let data = (try? KindredJSON.sharedEncoder.encode(problem)) ?? Data()
         return Answer(
             status: status, contentType: "application/problem+json", body: Array(data), retryAfter: retryAfter)
     }
@@ -81,4 +82,13 @@ public struct Problem: Error, HTTPResponseError, Codable, Sendable, Equatable {
     public static let timeout = Problem(
         status: .gatewayTimeout, type: "timeout", title: "No answer in time",
         detail: "the service did not answer before the deadline; retrying is safe")
+}
+
+/// Runs database work, answering 503 (`<what> is unreachable`) when the database is away.
+func unavailableWhenDatabaseIsDown<T: Sendable>(_ what: String, _ work: () async throws -> T) async throws -> T {
+    do {
+        return try await work()
+    } catch let error as DatabaseError where error.kind == .connection {
+        throw Problem.unavailable("\(what) is unreachable")
+    }
 }

@@ -17,19 +17,19 @@ struct ProfileRoutes: Sendable {
     static let fields: Set<String> = ["displayName", "birthdate", "gender", "seeking", "bio"]
 
     func add(to router: Router<KindredRequestContext>) {
-        router.get("/v1/profile/me") { request, _ in try await get(request) }
-        router.put("/v1/profile/me") { request, _ in try await put(request) }
+        router.get("/v1/profile/me") { request, context in try await get(request, context: context) }
+        router.put("/v1/profile/me") { request, context in try await put(request, context: context) }
     }
 
-    func get(_ request: Request) async throws -> Answer {
-        let userID = try authenticator.userID(of: request)
+    func get(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let userID = try authenticator.userID(of: request, context: context)
         let reply = try await send(
             ProfileRequested(userId: userID), for: request, userID: userID, deadline: deadline("GET /v1/profile/me"))
         return try jsonResponse(reply.data.profile)
     }
 
-    func put(_ request: Request) async throws -> Answer {
-        let userID = try authenticator.userID(of: request)
+    func put(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let userID = try authenticator.userID(of: request, context: context)
         var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: Self.fields)
         let update = ProfileUpdateRequested(
             userId: userID, displayName: body.string("displayName"), birthdate: body.string("birthdate"),
@@ -84,6 +84,12 @@ struct ProfileRoutes: Sendable {
 struct Authenticator: Sendable {
     let tokens: AccessTokens
     let now: @Sendable () -> Date
+
+    /// The user a middleware already verified, or the request's token checked now.
+    func userID(of request: Request, context: KindredRequestContext) throws -> UUID {
+        if let verified = context.verifiedUserID { return verified }
+        return try userID(of: request)
+    }
 
     func userID(of request: Request) throws -> UUID {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {

@@ -19,11 +19,11 @@ struct EventStreamRoute: Sendable {
     static let lastEventID = HTTPField.Name.constant("Last-Event-ID")
 
     func add(to router: Router<KindredRequestContext>) {
-        router.get("/v1/events") { request, _ in try await stream(request) }
+        router.get("/v1/events") { request, context in try await stream(request, context: context) }
     }
 
-    func stream(_ request: Request) async throws -> Response {
-        let user = try authenticator.userID(of: request)
+    func stream(_ request: Request, context: KindredRequestContext) async throws -> Response {
+        let user = try authenticator.userID(of: request, context: context)
         // Subscribe before reading what was missed, so nothing falls between the two.
         let live = hub.subscribe(user)
         let missed: [LiveEvent]

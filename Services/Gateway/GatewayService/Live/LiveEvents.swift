@@ -45,18 +45,16 @@ final class LiveEventHub: Sendable {
 
 /// Receives every event the registry streams to the gateway through this instance's own
 /// auto-deleted queues, keeps it for the replay window (`live_events`), and hands it to the
-/// hub. Also deletes rows older than the window, hourly.
+/// hub. Rows older than the window expire with the service's janitor (`expiring`).
 struct LiveEventListener: Service {
     let runtime: KindredRuntime
     let hub: LiveEventHub
-    let retention: TimeInterval
+    let retention: Duration
 
-    var queues: [String] {
-        EventRegistry.streamed(to: .gateway).map {
-            EventRegistry.instanceQueueName(
-                for: $0.type, consumer: .gateway, instance: runtime.configuration.instanceID)
-        }
-    }
+    /// The rows the replay window keeps.
+    var expiring: ExpiringRows { ExpiringRows(table: "live_events", column: "received_at", retention: retention) }
+
+    var queues: [String] { topology.queues.map(\.name) }
 
     var topology: Topology {
         Topology(
@@ -79,7 +77,6 @@ struct LiveEventListener: Service {
                 for queue in queues {
                     group.addTask { await consume(queue, on: connection) }
                 }
-                group.addTask { await sweep() }
             }
         }
     }
@@ -116,17 +113,6 @@ struct LiveEventListener: Service {
             }
         } catch {
             runtime.logger.warning("cannot keep a live event for replay", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func sweep() async {
-        let seconds = Int64(retention)
-        while !Task.isCancelled {
-            _ = try? await runtime.pool.withConnection { connection in
-                try connection.execute(
-                    "DELETE FROM live_events WHERE received_at < now() - make_interval(secs => $1)", [seconds])
-            }
-            try? await Task.sleep(for: .seconds(3600))
         }
     }
 

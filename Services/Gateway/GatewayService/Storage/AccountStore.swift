@@ -7,16 +7,11 @@ enum AccountStore {
     struct Account: Sendable {
         let userID: UUID
         let passwordHash: String?
-        let isGuest: Bool
-        let isSuspended: Bool
-        let isBeingDeleted: Bool
-        let sequence: Int64
-
-        /// Whether the account may sign in or refresh.
-        var isBlocked: Bool { isSuspended || isBeingDeleted }
+        /// Suspended or being deleted: it may not sign in or refresh.
+        let isBlocked: Bool
     }
 
-    private static let columns = "user_id, password_hash, kind, suspended_at, deleting_since, sequence"
+    private static let columns = "user_id, password_hash, suspended_at, deleting_since"
 
     /// Inserts a member account; throws a unique violation if the e-mail is taken.
     static func insert(
@@ -65,9 +60,8 @@ enum AccountStore {
     private static func account(_ row: Row) -> Account? {
         guard let userID = row.uuid("user_id") else { return nil }
         return Account(
-            userID: userID, passwordHash: row.string("password_hash"), isGuest: row.string("kind") == "guest",
-            isSuspended: row.string("suspended_at") != nil, isBeingDeleted: row.string("deleting_since") != nil,
-            sequence: row.int64("sequence") ?? 1)
+            userID: userID, passwordHash: row.string("password_hash"),
+            isBlocked: row.string("suspended_at") != nil || row.string("deleting_since") != nil)
     }
 
     /// Starts deleting an account: it can no longer sign in, its refresh tokens are revoked.

@@ -25,7 +25,7 @@ struct ProfileUpdateRequestedHandler: Sendable {
         }
         let userID = request.data.userId
         let requestID = request.id.uuidString
-        let stored = try await runtime.pool.transaction { connection -> (ProfileDocument, Int64)? in
+        let stored = try await runtime.transaction { connection -> (ProfileDocument, Int64)? in
             guard try Inbox.claim(delivery, messageID: requestID, on: connection) else {
                 return try ProfileStore.find(userID: userID, on: connection)
             }
@@ -39,7 +39,6 @@ struct ProfileUpdateRequestedHandler: Sendable {
             try Outbox.append(updated, on: connection)
             return (profile, sequence)
         }
-        runtime.relay.wake()
         let outcome: Result<ProfileUpdated, RequestFailed> =
             stored.map { .success(ProfileUpdated(profile: $0.0, sequence: $0.1)) }
             ?? .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))

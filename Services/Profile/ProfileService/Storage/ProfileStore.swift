@@ -11,7 +11,7 @@ enum ProfileStore {
     /// Creates the profile of a new user, empty but for the display name a guest chose.
     /// Returns false if it already existed.
     static func create(
-        userID: UUID, displayName: String? = nil, at time: Date, on connection: DatabaseConnection
+        userID: UUID, displayName: String?, at time: Date, on connection: DatabaseConnection
     ) throws -> Bool {
         try connection.execute(
             """
