@@ -24,6 +24,11 @@ public enum EnvelopeDecodingError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Every `reasonCode`: what a consumer says of a message before any handler ran.
+    public static let reasonCodes: Set<String> = [
+        "malformed", "unknown-type", "unaccepted-version", "invalid-data", "unexpected-type",
+    ]
+
     /// A short machine-readable reason, used as the dead-letter reason header.
     public var reasonCode: String {
         switch self {

@@ -20,6 +20,12 @@ public enum ServiceName: String, Sendable, CaseIterable, Codable {
 
     /// The CloudEvents `source` attribute of events this service publishes.
     public var source: String { "/kindred/\(rawValue)" }
+
+    /// The service whose `source` this is.
+    public init?(source: String) {
+        guard let service = Self.allCases.first(where: { $0.source == source }) else { return nil }
+        self = service
+    }
 }
 
 /// The `data` of one event type.

@@ -26,6 +26,12 @@ public struct EventDescriptor: Sendable {
     /// Checks that a JSON document is valid `data` for this type (throws the reason).
     public let validateData: @Sendable ([UInt8]) throws -> Void
     let inferSchema: @Sendable () throws -> DataSchema
+    /// A new envelope from the producer around `data` (checked against the contract), and
+    /// its encoding: what `kindred publish` sends.
+    public let makeEnvelope:
+        @Sendable (_ data: [UInt8], _ subject: String?, _ correlationID: String, _ time: Date) throws -> (
+            header: EnvelopeHeader, body: [UInt8]
+        )
 
     /// The JSON Schema of `data` at the current version, inferred from the Swift type.
     public func schemaSnapshot() throws -> SchemaSnapshot {
@@ -45,6 +51,12 @@ public struct EventDescriptor: Sendable {
         self.dataVersion = E.dataVersion
         self.validateData = { bytes in _ = try KindredJSON.sharedDecoder.decode(E.self, from: Data(bytes)) }
         self.inferSchema = { try DataSchema.infer(E.self) }
+        self.makeEnvelope = { bytes, subject, correlationID, time in
+            let data = try KindredJSON.sharedDecoder.decode(E.self, from: Data(bytes))
+            let envelope = Envelope(
+                source: producer, time: time, subject: subject, data: data, correlationID: correlationID)
+            return (envelope.header, try EnvelopeCodec().encode(envelope))
+        }
         self.makeExample = {
             let envelope = Envelope(
                 id: UUID(uuidString: "00000000-0000-4000-8000-000000000001") ?? UUID(), source: producer,

@@ -27,6 +27,9 @@ public struct CLIError: Error, CustomStringConvertible {
 public struct CLIEnvironment: Sendable {
     public var amqpURL: String
     public var databaseURLs: [ServiceName: String]
+    /// The services' `KINDRED_QUEUE_TYPE` and `KINDRED_RETRY_DELAYS`, which shape their queues.
+    public var queueType: QueueType = .classic
+    public var retryPolicy: RetryPolicy = .standard
 
     public static func load(
         environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -55,7 +58,20 @@ public struct CLIEnvironment: Sendable {
                     "host=127.0.0.1 port=\(pgPort) dbname=kindred_\(service.rawValue) user=kindred_\(service.rawValue) password=\(password)"
             }
         }
-        return CLIEnvironment(amqpURL: amqp, databaseURLs: databases)
+        var loaded = CLIEnvironment(amqpURL: amqp, databaseURLs: databases)
+        if let text = environment["KINDRED_QUEUE_TYPE"] {
+            guard let queueType = QueueType(rawValue: text) else {
+                throw CLIError("KINDRED_QUEUE_TYPE must be classic or quorum, not '\(text)'", exitCode: 2)
+            }
+            loaded.queueType = queueType
+        }
+        if let text = environment["KINDRED_RETRY_DELAYS"] {
+            guard let policy = RetryPolicy.parse(text) else {
+                throw CLIError("KINDRED_RETRY_DELAYS must be like 1s,10s,1m,10m, not '\(text)'", exitCode: 2)
+            }
+            loaded.retryPolicy = policy
+        }
+        return loaded
     }
 
     /// `KEY=value` lines of the local stack's secrets file, if there is one.
@@ -151,6 +167,14 @@ enum Table {
 
 /// One JSON object per line, for scripts.
 enum JSONLines {
+    /// A JSON document indented for people, keys sorted.
+    static func pretty(_ document: [UInt8]) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(document))
+        let pretty = try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: pretty, as: UTF8.self)
+    }
+
     static func render(_ objects: [[String: Any]]) -> String {
         objects.compactMap { object in
             (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))

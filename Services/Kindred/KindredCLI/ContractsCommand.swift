@@ -62,11 +62,8 @@ struct ContractsCommand: AsyncParsableCommand {
 
         static func render(type: String) throws -> String {
             let descriptor = try descriptor(named: type)
-            let object = try JSONSerialization.jsonObject(with: Data(descriptor.exampleDocument))
-            let example = try JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             let schema = try descriptor.schemaSnapshot().document()
-            return "example document:\n" + String(decoding: example, as: UTF8.self)
+            return "example document:\n" + (try JSONLines.pretty(descriptor.exampleDocument))
                 + "\n\nJSON Schema of data (v\(descriptor.dataVersion)):\n" + String(decoding: schema, as: UTF8.self)
         }
     }

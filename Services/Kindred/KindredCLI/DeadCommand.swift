@@ -47,17 +47,25 @@ struct DeadCommand: AsyncParsableCommand {
             }
         }
 
-        /// (dead queue, reason) → count, looking at each message without taking it.
+        /// (dead queue, reason) → count, looking at each message without taking it; and
+        /// each queue's depth.
         static func census(broker: AMQPConnection, selection: DeadSelection) async throws -> [String: [String: Int]] {
+            try await censusAndDepths(broker: broker, selection: selection).census
+        }
+
+        static func censusAndDepths(broker: AMQPConnection, selection: DeadSelection) async throws
+            -> (census: [String: [String: Int]], depths: [String: Int])
+        {
             var census: [String: [String: Int]] = [:]
-            for letter in try await DeadLetters.peek(broker: broker, selection: selection, max: Int.max) {
-                census[letter.queue, default: [:]][letter.reason, default: 0] += 1
-            }
-            return census
+            var depths: [String: Int] = [:]
+            let letters = try await DeadLetters.peek(
+                broker: broker, selection: selection, max: Int.max, onDepth: { depths[$0] = $1 })
+            for letter in letters { census[letter.queue, default: [:]][letter.reason, default: 0] += 1 }
+            return (census, depths)
         }
 
         static func render(broker: AMQPConnection, selection: DeadSelection, json: Bool) async throws -> String {
-            let census = try await census(broker: broker, selection: selection)
+            let (census, depths) = try await censusAndDepths(broker: broker, selection: selection)
             let rows = census.keys.sorted().flatMap { queue in
                 (census[queue] ?? [:]).sorted { $0.key < $1.key }.map { (queue, $0.key, $0.value) }
             }
@@ -65,12 +73,8 @@ struct DeadCommand: AsyncParsableCommand {
                 return JSONLines.render(rows.map { ["queue": $0.0, "reason": $0.1, "count": $0.2] })
             }
             if rows.isEmpty { return "no dead letters" }
-            var notes: [String] = []
-            for queue in census.keys.sorted() {
-                let depth = (try? await broker.status(ofQueue: queue)?.messages) ?? 0
-                if depth > DeadLetters.perQueueLimit {
-                    notes.append("\(queue): counted the first \(DeadLetters.perQueueLimit) of \(depth) messages")
-                }
+            let notes = depths.sorted { $0.key < $1.key }.filter { $0.value > DeadLetters.perQueueLimit }.map {
+                "\($0.key): counted the first \(DeadLetters.perQueueLimit) of \($0.value) messages"
             }
             return Table.render(["DEAD QUEUE", "REASON", "COUNT"], rows.map { [$0.0, $0.1, "\($0.2)"] })
                 + notes.map { "\nnote: " + $0 }.joined()
@@ -125,18 +129,15 @@ struct DeadCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await execute {
-                if let rate, rate <= 0 { throw CLIError("--rate must be above 0", exitCode: 2) }
+                let rate = try checked(rate: rate)
                 return try await CLIEnvironment.withBroker { broker in
                     guard executeForReal else {
                         let letters = try await DeadLetters.peek(broker: broker, selection: selection, max: max)
-                        return DeadLetters.summary(letters, verb: "would go back")
+                        return DeadLetters.summary(letters, verb: "would go back", warnIfHopeless: true)
                             + "\n(dry run: add --execute to send them back)"
                     }
-                    var waiting = 0
-                    for queue in try selection.queues() {
-                        waiting += (try? await broker.status(ofQueue: queue)?.messages) ?? 0
-                    }
-                    let progress = ProgressBar("sending back", total: min(max, waiting))
+                    // Its total grows as each queue's depth is found, up to --max.
+                    let progress = ProgressBar("sending back", total: 0, limit: max)
                     let (replayID, letters) = try await DeadLetters.replay(
                         broker: broker, selection: selection, max: max, rate: rate, progress: progress)
                     progress.finish()
@@ -208,9 +209,10 @@ struct DeadSelection: ParsableArguments {
 
 /// One message in a `.dead` queue, read from its headers.
 struct DeadLetter: Sendable {
-    var queue: String
     var delivery: Delivery
 
+    /// The dead queue it is in.
+    var queue: String { delivery.queue }
     var messageID: String { delivery.properties.messageID ?? "-" }
     var type: String { delivery.properties.type ?? "-" }
     var reason: String { header(DeadLetterHeader.reason) ?? "unknown" }
@@ -256,11 +258,6 @@ struct DeadLetter: Sendable {
 /// acknowledged, the rest requeued in place at the end (or by closing the connection, if
 /// it must stop early).
 enum DeadLetters {
-    /// Reasons the consumer gives before any handler runs.
-    static let failsAgain: Set<String> = [
-        "malformed", "unknown-type", "unaccepted-version", "invalid-data", "unexpected-type",
-    ]
-
     /// At most this many messages of one queue are looked at per command.
     static let perQueueLimit = 10_000
 
@@ -268,17 +265,20 @@ enum DeadLetters {
     /// window (at most `window`) to acknowledge, after doing whatever it does with them.
     /// `takes` says whether `take` ever returns messages.
     /// It stops early once `enough` says so (checked after each window).
+    /// `onDepth` learns how many messages the queue held.
     static func sweep(
         broker: AMQPConnection, queue: String, window: Int = 500, takes: Bool, enough: () -> Bool = { false },
-        take: ([DeadLetter]) async throws -> [DeadLetter]
+        onDepth: (Int) -> Void = { _ in }, take: ([DeadLetter]) async throws -> [DeadLetter]
     ) async throws {
-        let depth: Int
+        let found: Int
         do {
-            guard let found = try await broker.status(ofQueue: queue)?.messages, found > 0 else { return }
-            depth = min(found, perQueueLimit)
+            found = try await broker.status(ofQueue: queue)?.messages ?? 0
         } catch {
             throw CLIError.unreachable("the broker", error)
         }
+        onDepth(found)
+        guard found > 0 else { return }
+        let depth = min(found, perQueueLimit)
         let reader = AMQPConnection(endpoint: broker.endpoint, name: "kindred-dead", logger: CLIEnvironment.logger)
         defer { reader.close() }
         // The reader is closed if connecting takes over 5 s, or once no message came for 2 s
@@ -328,7 +328,7 @@ enum DeadLetters {
                     )
                 }
                 generation = delivery.generation
-                pending.append(DeadLetter(queue: queue, delivery: delivery))
+                pending.append(DeadLetter(delivery: delivery))
                 seen += 1
                 if seen >= depth { break }
                 if pending.count >= window {
@@ -357,11 +357,14 @@ enum DeadLetters {
     }
 
     /// The selected messages, left in place.
-    static func peek(broker: AMQPConnection, selection: DeadSelection, max: Int) async throws -> [DeadLetter] {
+    static func peek(
+        broker: AMQPConnection, selection: DeadSelection, max: Int, onDepth: (String, Int) -> Void = { _, _ in }
+    ) async throws -> [DeadLetter] {
         var found: [DeadLetter] = []
         for queue in try selection.queues() where found.count < max {
             try await sweep(
                 broker: broker, queue: queue, takes: false, enough: { found.count >= max },
+                onDepth: { onDepth(queue, $0) },
                 take: { letters in
                     found += letters.filter(selection.matches).prefix(max - found.count)
                     return []
@@ -382,9 +385,8 @@ enum DeadLetters {
         for queue in try selection.queues() where sent.count < max && failure == nil {
             try await sweep(
                 broker: broker, queue: queue, window: publisher.window, takes: true,
-                enough: { sent.count >= max || failure != nil },
+                enough: { sent.count >= max || failure != nil }, onDepth: { progress?.expect($0) },
                 take: { letters in
-                    guard failure == nil else { return [] }
                     let chosen = Array(letters.filter(selection.matches).prefix(max - sent.count))
                     let outcomes = try await publisher.publishEach(chosen.map { $0.replayMessage(replayID: replayID) })
                     // Only what the broker confirmed leaves .dead.
@@ -426,7 +428,8 @@ enum DeadLetters {
     }
 
     /// Counts by queue and reason, and a sample.
-    static func summary(_ letters: [DeadLetter], verb: String) -> String {
+    /// With `warnIfHopeless`, notes the messages that failed before any handler ran.
+    static func summary(_ letters: [DeadLetter], verb: String, warnIfHopeless: Bool = false) -> String {
         var counts: [String: Int] = [:]
         for letter in letters {
             counts["\(letter.queue) → \(letter.originalQueue)  (\(letter.reason))", default: 0] += 1
@@ -434,7 +437,8 @@ enum DeadLetters {
         let lines = counts.sorted { $0.key < $1.key }.map { "  \($0.value)  \($0.key)" }
         let sample = letters.prefix(3).map { "  \($0.messageID)  \($0.type)  \($0.error.prefix(80))" }
         // These fail the same way again unless the consumer itself changed.
-        let hopeless = letters.filter { DeadLetters.failsAgain.contains($0.reason) }.count
+        let hopeless =
+            warnIfHopeless ? letters.filter { EnvelopeDecodingError.reasonCodes.contains($0.reason) }.count : 0
         let warning =
             hopeless == 0
             ? []
@@ -443,9 +447,7 @@ enum DeadLetters {
             ]
         return
             (["\(counted(letters.count, "dead letter")) \(verb):"] + lines
-            + (sample.isEmpty ? [] : ["sample:"] + sample))
-            .joined(separator: "\n")
-            + (verb == "would go back" ? warning.map { "\n" + $0 }.joined() : "")
+            + (sample.isEmpty ? [] : ["sample:"] + sample) + warning).joined(separator: "\n")
     }
 }
 

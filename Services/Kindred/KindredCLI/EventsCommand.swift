@@ -106,9 +106,7 @@ struct EventsCommand: AsyncParsableCommand {
         var service: String
 
         func pool() throws -> (ServiceName, DatabasePool) {
-            guard let name = ServiceName(rawValue: service) else {
-                throw CLIError("unknown service '\(service)'", exitCode: 2)
-            }
+            let name = try serviceName(service, option: "--service")
             return (name, try CLIEnvironment.load().database(name))
         }
     }
@@ -159,10 +157,7 @@ struct EventsCommand: AsyncParsableCommand {
         }
 
         static func render(_ event: ArchivedEvent) throws -> String {
-            let object = try JSONSerialization.jsonObject(with: Data(event.body.utf8))
-            let pretty = try JSONSerialization.data(
-                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            return String(decoding: pretty, as: UTF8.self) + "\n"
+            return try JSONLines.pretty(Array(event.body.utf8)) + "\n"
                 + "published by \(event.service.rawValue): \(event.publishedAt.map(Timestamp.format) ?? "not yet")"
         }
     }

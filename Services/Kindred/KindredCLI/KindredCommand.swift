@@ -48,6 +48,21 @@ func descriptor(named name: String) throws -> EventDescriptor {
     return descriptor
 }
 
+/// A service named on the command line (by `option`).
+func serviceName(_ name: String, option: String) throws -> ServiceName {
+    guard let service = ServiceName(rawValue: name) else {
+        let known = ServiceName.allCases.map(\.rawValue).joined(separator: ", ")
+        throw CLIError("unknown service '\(name)' for \(option); known services: \(known)", exitCode: 2)
+    }
+    return service
+}
+
+/// A `--rate` option, checked.
+func checked(rate: Double?) throws -> Double? {
+    if let rate, rate <= 0 { throw CLIError("--rate must be above 0", exitCode: 2) }
+    return rate
+}
+
 /// The entry point of the `kindred` executable.
 public enum KindredCLI {
     public static func run() async { await KindredCommand.main() }

@@ -6,21 +6,25 @@ import Messaging
 /// terminal (so scripts and `--json` output never see it), at most ten times a second.
 final class ProgressBar {
     private let label: String
-    private let total: Int
-    private let enabled: Bool
+    private var total: Int
+    private let limit: Int
+    private let enabled = isatty(STDERR_FILENO) == 1
     private let started = ContinuousClock.now
     private var done = 0
     private var lastDrawn: ContinuousClock.Instant?
 
-    init(_ label: String, total: Int, enabled: Bool = isatty(STDERR_FILENO) == 1) {
+    /// `total` may grow (`expect`) up to `limit` as more work is found.
+    init(_ label: String, total: Int, limit: Int = .max) {
         self.label = label
-        self.total = total
-        self.enabled = enabled && total > 0
+        self.limit = limit
+        self.total = min(total, limit)
     }
 
-    func advance(by count: Int = 1) {
+    func expect(_ more: Int) { total = min(limit, total + more) }
+
+    func advance(by count: Int) {
         done += count
-        guard enabled else { return }
+        guard enabled, total > 0 else { return }
         let now = ContinuousClock.now
         if let lastDrawn, now - lastDrawn < .milliseconds(100), done < total { return }
         lastDrawn = now
@@ -34,7 +38,7 @@ final class ProgressBar {
 
     private func line(now: ContinuousClock.Instant) -> String {
         let width = 30
-        let filled = total == 0 ? width : min(width, done * width / total)
+        let filled = min(width, done * width / total)
         let seconds = (now - started) / .seconds(1)
         let rate = seconds > 0 ? Int(Double(done) / seconds) : 0
         return "\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: "-", count: width - filled))]"

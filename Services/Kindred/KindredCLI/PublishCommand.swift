@@ -44,31 +44,21 @@ struct PublishCommand: AsyncParsableCommand {
         type: String, data: [UInt8], subject: String?, correlation: String?, on broker: AMQPConnection
     ) async throws -> String {
         let descriptor = try descriptor(named: type)
+        let envelope: (header: EnvelopeHeader, body: [UInt8])
         do {
-            try descriptor.validateData(data)
+            envelope = try descriptor.makeEnvelope(data, subject, correlation ?? UUID().uuidString, Date())
         } catch {
             throw CLIError(
                 "the data is not a valid \(type) v\(descriptor.dataVersion): \(EnvelopeCodec.explain(error))",
                 exitCode: 2)
         }
-        guard let dataObject = try? JSONSerialization.jsonObject(with: Data(data)) else {
-            throw CLIError("the data is not JSON", exitCode: 2)
-        }
-        let id = UUID().uuidString
-        var envelope: [String: Any] = [
-            "specversion": "1.0", "id": id, "source": descriptor.producer.source, "type": type,
-            "time": Timestamp.format(Date()), "datacontenttype": "application/json",
-            "dataversion": descriptor.dataVersion, "correlationid": correlation ?? UUID().uuidString,
-            "data": dataObject,
-        ]
-        if let subject { envelope["subject"] = subject }
-        let body = Array(try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys]))
-        let header = try EnvelopeCodec().decodeHeader(body)
         do {
-            try await broker.publish(.event(body: body, header: header, publisher: descriptor.producer))
+            try await broker.publish(
+                .event(body: envelope.body, header: envelope.header, publisher: descriptor.producer))
         } catch {
             throw CLIError.unreachable("the broker", error)
         }
+        let id = envelope.header.id.uuidString
         return id
     }
 }

@@ -45,23 +45,19 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await execute {
-            let target = try to.map { name -> ServiceName in
-                guard let target = ServiceName(rawValue: name) else {
-                    throw CLIError("unknown service '\(name)' for --to", exitCode: 2)
-                }
-                return target
-            }
-            if let rate, rate <= 0 { throw CLIError("--rate must be above 0", exitCode: 2) }
+            let target = try to.map { try serviceName($0, option: "--to") }
+            let rate = try checked(rate: rate)
             if max <= 0 { throw CLIError("--max must be above 0", exitCode: 2) }
             let environment = try CLIEnvironment.load()
+            // The pools of the producing services, which also record the replay.
+            var pools: [ServiceName: DatabasePool] = [:]
+            defer { for pool in pools.values { pool.close() } }
             let events: [ArchivedEvent]
             switch (service, file) {
             case (let service?, nil):
-                guard let source = ServiceName(rawValue: service) else {
-                    throw CLIError("unknown service '\(service)'", exitCode: 2)
-                }
+                let source = try serviceName(service, option: "--service")
                 let pool = try environment.database(source)
-                defer { pool.close() }
+                pools[source] = pool
                 events = try await filter.events(of: source, from: pool, limit: max)
             case (nil, let file?):
                 events = try filter.select(from: try EventFile.read(file), limit: max)
@@ -72,12 +68,12 @@ struct ReplayCommand: AsyncParsableCommand {
             guard executeForReal else { return plan.summary + "\n(dry run: add --execute to publish)" }
             let broker = try await environment.broker()
             defer { broker.close() }
-            let audit = try Dictionary(
-                uniqueKeysWithValues: Set(plan.events.map(\.service)).map { ($0, try environment.database($0)) })
-            defer { for pool in audit.values { pool.close() } }
+            for producer in Set(plan.events.map(\.service)) where pools[producer] == nil {
+                pools[producer] = try environment.database(producer)
+            }
             let progress = ProgressBar("replaying", total: plan.events.count)
             let replayID = try await Self.replay(
-                plan, asNew: asNew, rate: rate, on: broker, progress: progress, audit: audit,
+                plan, asNew: asNew, rate: rate, on: broker, progress: progress, audit: pools,
                 selection: CommandLine.arguments.dropFirst().joined(separator: " "))
             progress.finish()
             return plan.summary + "\nreplayed \(counted(plan.events.count, "event")) (replay \(replayID))"
@@ -213,7 +209,7 @@ enum EventFile {
                 guard let descriptor = EventRegistry.descriptor(for: header.type) else {
                     throw CLIError("unknown event type \(header.type.rawValue)")
                 }
-                guard let producer = ServiceName.allCases.first(where: { $0.source == header.source }) else {
+                guard let producer = ServiceName(source: header.source) else {
                     throw CLIError("source \(header.source) is not a Kindred service")
                 }
                 guard

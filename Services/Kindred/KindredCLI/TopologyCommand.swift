@@ -19,9 +19,12 @@ struct TopologyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await execute {
-            try await CLIEnvironment.withBroker {
-                try await Self.render(broker: $0, declare: declare, json: output.json)
-            }
+            let environment = try CLIEnvironment.load()
+            let broker = try await environment.broker()
+            defer { broker.close() }
+            return try await Self.render(
+                broker: broker, declare: declare, json: output.json, queueType: environment.queueType,
+                retryPolicy: environment.retryPolicy)
         }
     }
 
@@ -33,10 +36,12 @@ struct TopologyCommand: AsyncParsableCommand {
         var dead: Int?
     }
 
-    static func lines(broker: AMQPConnection, declare: Bool) async throws -> [Line] {
+    static func lines(broker: AMQPConnection, declare: Bool, queueType: QueueType, retryPolicy: RetryPolicy)
+        async throws -> [Line]
+    {
         var lines: [Line] = []
         for service in ServiceName.allCases {
-            let topology = Topology.forService(service, queueType: .classic)
+            let topology = Topology.forService(service, queueType: queueType, retryPolicy: retryPolicy)
             if declare { try await broker.declare(topology) }
             for descriptor in EventRegistry.consumed(by: service) {
                 let queue = EventRegistry.queueName(for: descriptor.type, consumer: service)
@@ -55,8 +60,11 @@ struct TopologyCommand: AsyncParsableCommand {
         return lines
     }
 
-    static func render(broker: AMQPConnection, declare: Bool, json: Bool) async throws -> String {
-        let found = try await lines(broker: broker, declare: declare)
+    static func render(
+        broker: AMQPConnection, declare: Bool, json: Bool, queueType: QueueType = .classic,
+        retryPolicy: RetryPolicy = .standard
+    ) async throws -> String {
+        let found = try await lines(broker: broker, declare: declare, queueType: queueType, retryPolicy: retryPolicy)
         if json {
             return JSONLines.render(
                 found.map { line in

@@ -67,9 +67,9 @@ struct TraceCommand: AsyncParsableCommand {
         var filter = try EventFilter.parse([])
         filter.correlation = correlation
         let services = ServiceName.allCases.filter { environment.databaseURLs[$0] != nil }
-        for service in services {
-            let pool = try environment.database(service)
-            defer { pool.close() }
+        let pools = try Dictionary(uniqueKeysWithValues: services.map { ($0, try environment.database($0)) })
+        defer { for pool in pools.values { pool.close() } }
+        for (service, pool) in pools {
             published += try await filter.events(of: service, from: pool, limit: 10_000)
         }
         var steps = published.map { event in
@@ -93,9 +93,7 @@ struct TraceCommand: AsyncParsableCommand {
         }
         let ids = Array(types.keys)
         guard !ids.isEmpty else { return [] }
-        for service in services {
-            let pool = try environment.database(service)
-            defer { pool.close() }
+        for (service, pool) in pools {
             let consumed = try await pool.withConnection { connection in
                 try connection.execute(
                     """
