@@ -32,7 +32,8 @@ extension WalkingSkeletonTests {
             }
             try await traceOfARegistration(suite, environment: environment, broker: broker)
             try await replayToOneService(gateway: gateway, broker: broker, profileExists: profileExists)
-            try await deadLetterSentBack(environment: environment, broker: broker, profileExists: profileExists)
+            try await deadLetterSentBack(
+                environment: environment, gateway: gateway, broker: broker, profileExists: profileExists)
         }
     }
 
@@ -71,18 +72,8 @@ extension WalkingSkeletonTests {
             source: .gateway, time: Date(), subject: userID.uuidString,
             data: UserRegistered(userId: userID, email: "replay-to@example.com", registeredAt: Date()),
             correlationID: TestEnvironment.uniqueName("replay-to-"))
-        // Archived as already published, so the gateway's relay leaves it alone.
-        try await gateway.transaction { connection in
-            try Outbox.append(envelope, on: connection)
-            try connection.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", [envelope.id])
-        }
-        let watch = TestEnvironment.uniqueName("UserRegistered.clitests.")
-        try await broker.declare(
-            Topology(queues: [
-                QueueDeclaration(
-                    name: watch, durable: false, exclusive: true, autoDelete: true,
-                    bindings: [Binding(exchange: Topology.exchangeName, routingKey: "UserRegistered")])
-            ]))
+        try await archive([envelope], in: gateway)
+        let watch = try await ExchangeWatch(broker: broker, routingKey: "UserRegistered")
         var filter = try EventFilter.parse([])
         filter.id = envelope.id.uuidString
         let events = try await filter.events(of: .gateway, from: gateway, limit: 10)
@@ -92,16 +83,9 @@ extension WalkingSkeletonTests {
             audit: [.gateway: gateway], selection: "--id \(envelope.id)")
         #expect(try await eventually { try await profileExists(userID) }, "the profile service got the replay")
 
-        let marker = OutgoingMessage(
-            exchange: Topology.exchangeName, routingKey: "UserRegistered", body: Array("marker".utf8),
-            properties: MessageProperties(messageID: UUID().uuidString), mandatory: true)
-        try await broker.publish(marker)
-        let deliveries = try await broker.consume(queue: watch, prefetch: 10)
-        for try await delivery in deliveries {
-            broker.acknowledge(delivery)
+        try await watch.drainUntilMarker { delivery in
             // Other tests' registrations may pass meanwhile; the replay must not be among them.
             #expect(delivery.properties.headers[ReplayHeader.replayID] == nil, "--to leaked to the exchange")
-            if delivery.properties.messageID == marker.properties.messageID { break }
         }
         let audited = try await gateway.withConnection { connection in
             try connection.execute("SELECT destination FROM replays WHERE replay_id = $1", [replayID]).first
@@ -113,7 +97,8 @@ extension WalkingSkeletonTests {
     /// UserRegistered.profile.dead; `dead replay` sends it back, .dead no longer has it, and
     /// the handler succeeds, which trace shows with the replay's id.
     func deadLetterSentBack(
-        environment: CLIEnvironment, broker: AMQPConnection, profileExists: (UUID) async throws -> Bool
+        environment: CLIEnvironment, gateway: DatabasePool, broker: AMQPConnection,
+        profileExists: (UUID) async throws -> Bool
     ) async throws {
         let userID = UUID()
         let correlation = TestEnvironment.uniqueName("dead-")
@@ -122,12 +107,7 @@ extension WalkingSkeletonTests {
             data: UserRegistered(userId: userID, email: "dead@example.com", registeredAt: Date()),
             correlationID: correlation)
         // The gateway published it; the profile service's handler failed on every retry.
-        let gateway = try environment.database(.gateway)
-        defer { gateway.close() }
-        try await gateway.transaction { connection in
-            try Outbox.append(envelope, on: connection)
-            try connection.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", [envelope.id])
-        }
+        try await archive([envelope], in: gateway)
         let body = try EnvelopeCodec().encode(envelope)
         var message = OutgoingMessage.event(
             body: body, header: try EnvelopeCodec().decodeHeader(body), publisher: .gateway)

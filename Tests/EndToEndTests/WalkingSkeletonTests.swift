@@ -123,7 +123,7 @@ struct WalkingSkeletonTests {
 
         // The profile service published ProfileCreated and ProfileUpdated through its outbox.
         let admin = DatabasePool(
-            connectionString: try adminURL(database: "kindred_profile"), size: 1,
+            connectionString: try TestEnvironment.adminDatabaseURL(database: "kindred_profile"), size: 1,
             logger: TestEnvironment.logger("admin"))
         defer { admin.close() }
         let published = try await eventually {
@@ -152,7 +152,8 @@ struct WalkingSkeletonTests {
         var tablesByDatabase: [ServiceName: Set<String>] = [:]
         for service in ServiceName.allCases {
             let pool = DatabasePool(
-                connectionString: try adminURL(database: "kindred_\(service.rawValue)"), size: 1,
+                connectionString: try TestEnvironment.adminDatabaseURL(database: "kindred_\(service.rawValue)"),
+                size: 1,
                 logger: TestEnvironment.logger("admin"))
             defer { pool.close() }
             tablesByDatabase[service] = try await pool.withConnection { connection in
@@ -175,10 +176,5 @@ struct WalkingSkeletonTests {
         for (service, present) in tablesByDatabase {
             #expect(present.isSuperset(of: ["outbox", "inbox"]), "\(service.rawValue) lacks the shared tables")
         }
-    }
-
-    func adminURL(database: String) throws -> String {
-        let url = try TestEnvironment.adminDatabaseURL()
-        return url.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(database)")
     }
 }

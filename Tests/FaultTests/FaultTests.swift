@@ -244,8 +244,8 @@ struct Outcome: CustomStringConvertible {
     }
 
     private static func pool(_ database: String) throws -> DatabasePool {
-        let url = try TestEnvironment.adminDatabaseURL().replacingOccurrences(
-            of: "dbname=postgres", with: "dbname=\(database)")
-        return DatabasePool(connectionString: url, size: 1, logger: TestEnvironment.logger("faults"))
+        DatabasePool(
+            connectionString: try TestEnvironment.adminDatabaseURL(database: database), size: 1,
+            logger: TestEnvironment.logger("faults"))
     }
 }

@@ -401,23 +401,16 @@ struct ReplayTests {
         try await Migrator(pool: gateway, logger: TestEnvironment.logger("cli"))
             .migrate(component: SharedMigrations.component, SharedMigrations.all)
         let correlation = TestEnvironment.uniqueName("replay-")
-        var originals: [String] = []
-        for _ in 0..<5 {
+        let envelopes = (0..<5).map { _ in
             let userID = UUID()
-            let envelope = Envelope(
+            return Envelope(
                 source: .gateway, time: Date(), subject: userID.uuidString,
                 data: UserRegistered(userId: userID, email: "replay@example.com", registeredAt: Date()),
                 correlationID: correlation)
-            try await gateway.transaction { try Outbox.append(envelope, on: $0) }
-            originals.append(envelope.id.uuidString)
         }
-        defer {
-            Task {
-                try? await gateway.withConnection {
-                    try $0.execute("DELETE FROM outbox WHERE correlation_id = $1", [correlation])
-                }
-            }
-        }
+        // Archived as published: a gateway running in another test never publishes them.
+        try await archive(envelopes, in: gateway)
+        let originals = envelopes.map(\.id.uuidString)
         var filter = try EventFilter.parse([])
         filter.correlation = correlation
         let events = try await filter.events(of: .gateway, from: gateway, limit: 100)
@@ -430,14 +423,7 @@ struct ReplayTests {
         // Watch the exchange the way every subscriber would.
         let broker = try await environment.broker()
         defer { broker.close() }
-        let watch = TestEnvironment.uniqueName("UserRegistered.replaytests.")
-        try await broker.declare(
-            Topology(queues: [
-                QueueDeclaration(
-                    name: watch, durable: false, exclusive: true, autoDelete: true,
-                    bindings: [Binding(exchange: Topology.exchangeName, routingKey: "UserRegistered")])
-            ]))
-        let deliveries = try await broker.consume(queue: watch, prefetch: 100)
+        let watch = try await ExchangeWatch(broker: broker, routingKey: "UserRegistered")
         // Dry runs, from the archive and from a file, publish nothing and record nothing: the
         // first message the watching queue gets is a marker published after them.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -450,15 +436,8 @@ struct ReplayTests {
         await #expect(throws: ExitCode.self) {
             try await ReplayCommand.parse(["--file", file.path, "--service", "gateway"]).run()
         }
-        let marker = UUID().uuidString
-        try await broker.publish(
-            OutgoingMessage(
-                exchange: Topology.exchangeName, routingKey: "UserRegistered", body: Array("marker".utf8),
-                properties: MessageProperties(messageID: marker), mandatory: true))
-        for try await delivery in deliveries {
-            broker.acknowledge(delivery)
+        try await watch.drainUntilMarker { delivery in
             #expect(delivery.properties.headers[ReplayHeader.replayID] == nil, "a dry run published")
-            if delivery.properties.messageID == marker { break }
         }
         let recorded = try await gateway.withConnection { connection in
             try connection.execute("SELECT count(*) AS n FROM replays WHERE selection LIKE $1", ["%\(correlation)%"])
@@ -475,7 +454,7 @@ struct ReplayTests {
         _ = try await ReplayCommand.replay(
             everyone, asNew: true, rate: nil, on: broker, audit: [.gateway: gateway], selection: "as new")
         var received: [Delivery] = []
-        for try await delivery in deliveries {
+        for try await delivery in watch.deliveries {
             broker.acknowledge(delivery)
             // Other tests may register users meanwhile: keep only this replay's messages.
             if delivery.properties.headers[ReplayHeader.originalMessageID]?.stringValue.map(originals.contains) == true
@@ -493,5 +472,8 @@ struct ReplayTests {
         }
         #expect(audited?.int("events") == 5)
         #expect(audited?.string("destination") == "exchange kindred")
+        try await gateway.withConnection {
+            try $0.execute("DELETE FROM outbox WHERE correlation_id = $1", [correlation])
+        }
     }
 }

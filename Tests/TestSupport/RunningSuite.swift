@@ -14,7 +14,6 @@ public final class RunningSuite: Sendable {
     private let binaries: URL
     private let overrides: [ServiceName: [String: String]]
     private let processes = Mutex<[ServiceName: ChildProcess]>([:])
-    private let starts = Mutex<[ServiceName: Int]>([:])
 
     public var gatewayURL: String { "http://127.0.0.1:\(ports[.gateway] ?? 0)" }
 
@@ -63,7 +62,6 @@ public final class RunningSuite: Sendable {
             path: binaries.appendingPathComponent(service.rawValue).path, environment: environment,
             outputPath: logDirectory.appendingPathComponent("\(service.rawValue).log").path)
         processes.withLock { $0[service] = process }
-        starts.withLock { $0[service, default: 0] += 1 }
     }
 
     /// `kill -9`: no chance to finish anything.

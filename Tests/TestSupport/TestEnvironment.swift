@@ -33,6 +33,11 @@ public enum TestEnvironment {
     /// The PostgreSQL superuser, database `postgres` (tests only).
     public static func adminDatabaseURL() throws -> String { try value("KINDRED_ADMIN_DATABASE_URL") }
 
+    /// The PostgreSQL superuser on another database (a service's, to look into it).
+    public static func adminDatabaseURL(database: String) throws -> String {
+        try adminDatabaseURL().replacingOccurrences(of: "dbname=postgres", with: "dbname=\(database)")
+    }
+
     public static func databaseURL(of service: String) throws -> String {
         try value("KINDRED_DATABASE_URL_\(service.uppercased())")
     }

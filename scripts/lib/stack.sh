@@ -4,7 +4,8 @@
 # under $KINDRED_STATE_DIR, plus the databases, roles, vhost, broker users and
 # secrets the six services need.
 #
-# Sourced by scripts/run, scripts/test and scripts/stack; not meant to be executed.
+# Sourced by scripts/run, scripts/test, scripts/stack and scripts/bench; not meant to be
+# executed.
 #
 # Public functions:
 #   kindred_install_packages     apt-get what is missing; stop Debian's own instances
@@ -17,6 +18,9 @@
 #   kindred_service_env [--print] SERVICE
 #                                export (or print as `export` lines) one service's variables
 #   kindred_check_http_ports     fail unless the six service HTTP ports are free
+#   kindred_http_ready_status PORT   the HTTP status of GET /ready ("000" if no answer)
+#   kindred_start_broker | kindred_stop_broker | kindred_start_postgres | kindred_stop_postgres
+#                                start or stop one server alone (the fault tests' faults)
 #
 # Configuration (environment, with defaults):
 #   KINDRED_STATE_DIR        <repo>/.kindred
@@ -872,6 +876,39 @@ kindred_start_stack() {
 # process (scripts/test and scripts/run leave a stack they found running alone).
 # Neither ever touches a server that is not ours.
 kindred_stop_stack() { _k_stop_stack 0; }
+
+kindred_start_broker() {
+    _k_lock
+    _k_prepare_state_dir
+    kindred_load_secrets
+    _k_rmq_launch
+    _k_rmq_wait
+    _k_unlock
+}
+
+kindred_stop_broker() {
+    _k_lock
+    _k_rmq_stop
+    _k_unlock
+}
+
+kindred_start_postgres() {
+    _k_lock
+    _k_prepare_state_dir
+    _k_pg_ensure_running
+    _k_unlock
+}
+
+kindred_stop_postgres() {
+    _k_lock
+    _k_pg_stop
+    _k_unlock
+}
+
+kindred_http_ready_status() { # PORT → HTTP status of GET /ready ("000" if no answer)
+    curl --noproxy '*' -s -o /dev/null -w '%{http_code}' --max-time 2 \
+        "http://127.0.0.1:$1/ready" 2>/dev/null || true
+}
 kindred_stop_started_stack() { _k_stop_stack 1; }
 
 _k_stop_stack() { # ONLY_STARTED(0|1)
