@@ -14,6 +14,9 @@ import Synchronization
 /// connection fails: it then declares the topology again and re-registers consumers.
 public final class AMQPConnection: Sendable {
     public let endpoint: AMQPEndpoint
+    /// How long a publish waits for the broker's confirm at most: a broker that blocked
+    /// publishers (resource alarm) or lost the message must not make a caller wait forever.
+    public let confirmTimeout: Duration
     private let mailbox: SharedMailbox
 
     struct Mailbox {
@@ -29,7 +32,7 @@ public final class AMQPConnection: Sendable {
     typealias PublishCompletion = @Sendable (Result<Void, any Error>) -> Void
 
     enum Command: Sendable {
-        case publish(OutgoingMessage, PublishCompletion)
+        case publish(OutgoingMessage, deadline: ContinuousClock.Instant, PublishCompletion)
         case acknowledge(tag: UInt64, multiple: Bool, generation: Int)
         case reject(tag: UInt64, requeue: Bool, generation: Int)
         case declare(Topology, CheckedContinuation<Void, any Error>)
@@ -49,8 +52,9 @@ public final class AMQPConnection: Sendable {
 
     /// Opens the connection in the background. It is usable at once: until the broker is
     /// reached, publishes fail with `notConnected` and declarations wait.
-    public init(endpoint: AMQPEndpoint, name: String, logger: Logger) {
+    public init(endpoint: AMQPEndpoint, name: String, logger: Logger, confirmTimeout: Duration = .seconds(30)) {
         self.endpoint = endpoint
+        self.confirmTimeout = confirmTimeout
         self.mailbox = SharedMailbox()
         var namedLogger = logger
         namedLogger[metadataKey: "amqp.connection"] = "\(name)"
@@ -74,10 +78,12 @@ public final class AMQPConnection: Sendable {
     public var lastError: String { mailbox.state.withLock { $0.lastError } }
 
     /// Publishes and waits for the broker's confirm (the message is then safely queued,
-    /// and persisted if persistent).
-    public func publish(_ message: OutgoingMessage) async throws {
+    /// and persisted if persistent), until `deadline` or `confirmTimeout`, whichever comes
+    /// first; then it fails with `AMQPError.confirmTimeout` (the message may still arrive).
+    public func publish(_ message: OutgoingMessage, deadline: ContinuousClock.Instant? = nil) async throws {
+        let limit = confirmDeadline(deadline)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            if let rejected = enqueuePublishes([.publish(message) { continuation.resume(with: $0) }]) {
+            if let rejected = enqueuePublishes([.publish(message, deadline: limit) { continuation.resume(with: $0) }]) {
                 continuation.resume(throwing: rejected)
             }
         }
@@ -94,11 +100,12 @@ public final class AMQPConnection: Sendable {
     /// one's outcome (confirmed, or why not), in the same order.
     public func publishEach(_ messages: [OutgoingMessage]) async -> [Result<Void, any Error>] {
         guard !messages.isEmpty else { return [] }
+        let limit = confirmDeadline(nil)
         return await withCheckedContinuation { (continuation: CheckedContinuation<[Result<Void, any Error>], Never>) in
             let outcomes = Mutex(
                 (remaining: messages.count, results: [Result<Void, any Error>?](repeating: nil, count: messages.count)))
             let commands = messages.indices.map { index -> Command in
-                .publish(messages[index]) { result in
+                .publish(messages[index], deadline: limit) { result in
                     let finished = outcomes.withLock { state -> [Result<Void, any Error>]? in
                         state.results[index] = result
                         state.remaining -= 1
@@ -111,6 +118,12 @@ public final class AMQPConnection: Sendable {
                 continuation.resume(returning: messages.map { _ in .failure(rejected) })
             }
         }
+    }
+
+    private func confirmDeadline(_ deadline: ContinuousClock.Instant?) -> ContinuousClock.Instant {
+        let limit = ContinuousClock.now + confirmTimeout
+        guard let deadline else { return limit }
+        return min(deadline, limit)
     }
 
     /// Hands publishes to the owner thread, in this order, and wakes it; or says why not

@@ -28,6 +28,7 @@ final class AMQPOwner {
 
     private struct PendingPublish {
         let complete: AMQPConnection.PublishCompletion
+        let deadline: ContinuousClock.Instant
         let messageID: String?
         let exchange: String
         let routingKey: String
@@ -35,6 +36,9 @@ final class AMQPOwner {
     private var pendingConfirms: [UInt64: PendingPublish] = [:]
     private var nextPublishTag: UInt64 = 1
     private var returnedMessageIDs: Set<String> = []
+    /// No pending confirm is due before this (it may be earlier than the real earliest:
+    /// then one scan finds nothing due and moves it on).
+    private var earliestConfirmDeadline: ContinuousClock.Instant?
 
     init(endpoint: AMQPEndpoint, mailbox: SharedMailbox, logger: Logger) {
         self.endpoint = endpoint
@@ -184,6 +188,7 @@ final class AMQPOwner {
     private func failInFlight(_ error: AMQPError) {
         for pending in pendingConfirms.values { pending.complete(.failure(error)) }
         pendingConfirms = [:]
+        earliestConfirmDeadline = nil
         returnedMessageIDs = []
     }
 
@@ -211,6 +216,7 @@ final class AMQPOwner {
         // Wake at least four times per heartbeat interval so heartbeats are never missed.
         let pollMilliseconds = Int32(max(250, min(1000, endpoint.heartbeatSeconds * 250)))
         while !isClosed {
+            expireConfirms()
             let commands = takeCommands()
             for (index, command) in commands.enumerated() {
                 do {
@@ -265,7 +271,7 @@ final class AMQPOwner {
             return
         }
         switch command {
-        case .publish(let message, let complete):
+        case .publish(let message, let deadline, let complete):
             let tag = nextPublishTag
             let status = publish(message, on: state)
             guard status == AMQP_STATUS_OK.rawValue else {
@@ -274,8 +280,9 @@ final class AMQPOwner {
                 throw error
             }
             nextPublishTag += 1
+            earliestConfirmDeadline = min(earliestConfirmDeadline ?? deadline, deadline)
             pendingConfirms[tag] = PendingPublish(
-                complete: complete, messageID: message.properties.messageID,
+                complete: complete, deadline: deadline, messageID: message.properties.messageID,
                 exchange: message.exchange, routingKey: message.routingKey)
         case .acknowledge(let tag, let multiple, let deliveryGeneration):
             guard deliveryGeneration == generation else { return }
@@ -319,7 +326,7 @@ final class AMQPOwner {
 
     private func failWithoutConnection(_ command: AMQPConnection.Command, error: AMQPError) {
         switch command {
-        case .publish(_, let complete): complete(.failure(error))
+        case .publish(_, _, let complete): complete(.failure(error))
         case .acknowledge, .reject: break  // The broker redelivers unacknowledged messages.
         case .declare(let topology, let continuation):
             if case .closed = error {
@@ -547,6 +554,24 @@ final class AMQPOwner {
             persistent: has(AMQP_BASIC_DELIVERY_MODE_FLAG) && raw.delivery_mode == 2,
             headers: has(AMQP_BASIC_HEADERS_FLAG) ? raw.headers.headerValues : [:])
         return (message.body.array, properties)
+    }
+
+    /// Fails the publishes whose confirm did not come in time. A confirm that arrives later
+    /// finds nothing to answer.
+    private func expireConfirms() {
+        guard let earliest = earliestConfirmDeadline else { return }
+        let now = ContinuousClock.now
+        guard now >= earliest else { return }
+        var next: ContinuousClock.Instant?
+        for (tag, pending) in pendingConfirms {
+            if pending.deadline <= now {
+                pendingConfirms.removeValue(forKey: tag)
+                pending.complete(.failure(AMQPError.confirmTimeout))
+            } else {
+                next = min(next ?? pending.deadline, pending.deadline)
+            }
+        }
+        earliestConfirmDeadline = next
     }
 
     /// Answers the publishes a confirm covers: all up to `tag` when `multiple`.

@@ -56,6 +56,8 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
     case unroutable(exchange: String, routingKey: String)
     /// The broker negatively acknowledged a publish.
     case nacked
+    /// No confirm came before the publish's deadline; the message may or may not arrive.
+    case confirmTimeout
     /// The connection was closed by its owner.
     case closed
 
@@ -68,6 +70,7 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
         case .unroutable(let exchange, let key):
             "no queue is bound to '\(key)' on exchange '\(exchange)'"
         case .nacked: "the broker did not accept the message"
+        case .confirmTimeout: "the broker did not confirm the message in time"
         case .closed: "the connection is closed"
         }
     }
@@ -156,6 +159,20 @@ public struct Delivery: Sendable {
     public var deliveryTag: UInt64
     public var generation: Int
     public var queue: String
+
+    package init(
+        body: [UInt8], properties: MessageProperties, exchange: String, routingKey: String, redelivered: Bool,
+        deliveryTag: UInt64, generation: Int, queue: String
+    ) {
+        self.body = body
+        self.properties = properties
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.redelivered = redelivered
+        self.deliveryTag = deliveryTag
+        self.generation = generation
+        self.queue = queue
+    }
 }
 
 /// What the broker says of a queue now.

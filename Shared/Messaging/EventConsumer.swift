@@ -7,7 +7,8 @@ import Metrics
 /// can see what happened to it.
 public enum DeadLetterHeader {
     /// Why it ended in `.dead`: `malformed`, `unknown-type`, `unaccepted-version`,
-    /// `invalid-data`, `unexpected-type`, `handler-failed`, or a handler's own reason.
+    /// `invalid-data`, `unexpected-type`, `too-large`, `bad-header`, `delivery-limit`,
+    /// `handler-failed`, or a handler's own reason.
     public static let reason = "x-kindred-dead-reason"
     /// The last error, as text.
     public static let error = "x-kindred-error"
@@ -22,8 +23,12 @@ public enum DeadLetterHeader {
 }
 
 extension Delivery {
-    /// How many times a handler already failed on this message (0 on its first delivery).
-    public var failedAttempts: Int { Int(properties.headers[DeadLetterHeader.attempts]?.intValue ?? 0) }
+    /// How many times a handler already failed on this message (0 on its first delivery),
+    /// clamped to `0...TrustedHeaders.maximumAttempts` whatever the header says.
+    public var failedAttempts: Int {
+        guard case .int(let value)? = properties.headers[DeadLetterHeader.attempts] else { return 0 }
+        return Int(min(max(value, 0), Int64(TrustedHeaders.maximumAttempts)))
+    }
 }
 
 /// The provenance headers `kindred replay` and `kindred dead replay` put on what they publish.
@@ -45,30 +50,66 @@ public struct PermanentFailure: Error, CustomStringConvertible {
     }
 }
 
-/// Consumes one queue: decodes each message's envelope, checks its type and version
-/// against the registry, runs the handler, and acknowledges only after the handler
-/// returned.
+/// Limits a consumer keeps on what it is handed.
+public struct ConsumerLimits: Sendable, Equatable {
+    /// A body larger than this is dead-lettered (`too-large`) before it is decoded.
+    public var maxMessageBytes: Int
+    /// How many times a message may come back unacknowledged (its consumer died or its
+    /// connection dropped while holding it) before it is dead-lettered (`delivery-limit`):
+    /// a message that kills its consumer must not crash-loop the service.
+    public var redeliveryLimit: Int
+
+    public static let defaultMaxMessageBytes = 16 * 1024 * 1024
+
+    public init(maxMessageBytes: Int = Self.defaultMaxMessageBytes, redeliveryLimit: Int = 5) {
+        self.maxMessageBytes = maxMessageBytes
+        self.redeliveryLimit = redeliveryLimit
+    }
+}
+
+/// Counts how often a message was redelivered, somewhere that survives the consumer's
+/// process (the service's database): the broker's `redelivered` flag says only "at least
+/// once" on classic queues.
+public protocol RedeliveryLedger: Sendable {
+    /// Records one more redelivery of `messageKey` from `queue`; returns how many there
+    /// have been so far, this one included.
+    func recordRedelivery(queue: String, messageKey: String) async throws -> Int
+}
+
+/// Consumes one queue: checks each message's size and headers, decodes its envelope,
+/// checks its type and version against the registry, runs the handler, and acknowledges
+/// only after the handler returned.
 ///
-/// - Bad input (not an envelope, unknown type or version, invalid data) goes straight to
-///   `<queue>.dead` with the reason in its headers.
+/// - Bad input (too large, a header the runtime cannot trust, not an envelope, unknown type
+///   or version, invalid data) goes straight to `<queue>.dead` with the reason in its
+///   headers; so does a message redelivered more than `limits.redeliveryLimit` times.
+/// - A request past its deadline (`x-kindred-deadline`) is dropped, never applied.
 /// - A handler error that `isTransient` recognises (the database is away) is tried again in
 ///   place, with growing pauses, without using up an attempt: the queue waits for the
 ///   dependency instead of burning through its retries.
 /// - Any other handler error sends the message to the next retry queue of `retryPolicy`,
 ///   which returns it to this queue after its delay; after the last one it goes to `.dead`.
+/// - A handler cancelled by a shutdown gives its message back to the queue untouched: a
+///   deploy uses up no attempt.
 ///
 /// Whatever happens, the message is acknowledged only once it is safely somewhere else,
-/// so the consumer never stops on bad input and never loses a message.
+/// so the consumer never stops on bad input and never loses a message. Retries and dead
+/// letters are published on `publishing` (the service's publishing connection), so a
+/// broker that blocks publishers never stalls this connection's acknowledgements.
 public struct EventConsumer: Sendable {
     public typealias Handler = @Sendable (EnvelopeHeader, Delivery) async throws -> Void
 
     public let connection: AMQPConnection
+    public let publishing: AMQPConnection
     public let queue: String
     public let acceptedTypes: Set<EventType>
     public let prefetch: UInt16
     public let concurrency: Int
     public let retryPolicy: RetryPolicy
+    public let limits: ConsumerLimits
+    private let redeliveries: (any RedeliveryLedger)?
     private let isTransient: @Sendable (any Error) -> Bool
+    private let now: @Sendable () -> Date
     private let handler: Handler
     private let logger: Logger
     private let codec = EnvelopeCodec()
@@ -76,21 +117,27 @@ public struct EventConsumer: Sendable {
     private let succeeded: Counter
     private let deadLettered: Counter
     private let retried: Counter
+    private let expired: Counter
     private let duration: Timer
 
     public init(
-        connection: AMQPConnection, queue: String, acceptedTypes: Set<EventType>,
+        connection: AMQPConnection, publishing: AMQPConnection? = nil, queue: String, acceptedTypes: Set<EventType>,
         prefetch: UInt16 = 50, concurrency: Int = 8, retryPolicy: RetryPolicy = .standard,
-        isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false }, logger: Logger,
-        handler: @escaping Handler
+        limits: ConsumerLimits = ConsumerLimits(), redeliveries: (any RedeliveryLedger)? = nil,
+        isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger, handler: @escaping Handler
     ) {
         self.connection = connection
+        self.publishing = publishing ?? connection
         self.queue = queue
         self.acceptedTypes = acceptedTypes
         self.prefetch = prefetch
         self.concurrency = max(1, concurrency)
         self.retryPolicy = retryPolicy
+        self.limits = limits
+        self.redeliveries = redeliveries
         self.isTransient = isTransient
+        self.now = now
         self.handler = handler
         var logger = logger
         logger[metadataKey: "queue"] = "\(queue)"
@@ -100,6 +147,7 @@ public struct EventConsumer: Sendable {
         self.succeeded = Counter(label: "kindred_messages_succeeded_total", dimensions: dimensions)
         self.deadLettered = Counter(label: "kindred_messages_dead_total", dimensions: dimensions)
         self.retried = Counter(label: "kindred_messages_retried_total", dimensions: dimensions)
+        self.expired = Counter(label: "kindred_requests_expired_total", dimensions: dimensions)
         self.duration = Timer(label: "kindred_handler_duration_seconds", dimensions: dimensions)
     }
 
@@ -120,10 +168,28 @@ public struct EventConsumer: Sendable {
         }
     }
 
-    /// Handles one delivery to the end: acknowledged, dead-lettered, or (if even that
-    /// failed) rejected back to the queue.
+    /// Handles one delivery to the end: acknowledged, dead-lettered, dropped as expired, or
+    /// (if even that failed, or the consumer is stopping) given back to the queue.
     public func process(_ delivery: Delivery) async {
         consumed.increment()
+        guard delivery.body.count <= limits.maxMessageBytes else {
+            await deadLetter(
+                delivery, reason: "too-large",
+                error: "the body has \(delivery.body.count) bytes; the limit is \(limits.maxMessageBytes)")
+            return
+        }
+        let trusted: TrustedHeaders
+        switch TrustedHeaders.read(delivery.properties.headers) {
+        case .success(let headers): trusted = headers
+        case .failure(let bad):
+            await deadLetter(delivery, reason: "bad-header", error: bad.description)
+            return
+        }
+        if let deadline = trusted.deadline, now() >= deadline {
+            drop(delivery, expiredAt: deadline)
+            return
+        }
+        if delivery.redelivered, await redeliveredTooOften(delivery) { return }
         let header: EnvelopeHeader
         do {
             header = try codec.decodeHeader(delivery.body)
@@ -151,45 +217,100 @@ public struct EventConsumer: Sendable {
                 connection.acknowledge(delivery)
                 logger.info("handled")
                 return
+            } catch  where Task.isCancelled {
+                // Shutting down: the message goes back as it came, for another instance or
+                // the restart; a deploy must not use up its attempts.
+                connection.reject(delivery, requeue: true)
+                return
+            } catch let error as RequestExpired {
+                drop(delivery, expiredAt: error.deadline)
+                return
             } catch let error as EnvelopeDecodingError {
                 await deadLetter(delivery, reason: error.reasonCode, error: error.description)
                 return
             } catch let error as PermanentFailure {
                 await deadLetter(delivery, reason: error.reason, error: error.description)
                 return
-            } catch  where isTransient(error) && !Task.isCancelled {
+            } catch  where isTransient(error) {
                 logger.warning("a dependency is away; trying again", metadata: ["error": "\(error)"])
                 do {
                     try await backoff.pause()
                 } catch {
-                    // Shutting down: give the message back for another instance or a restart.
                     connection.reject(delivery, requeue: true)
                     return
                 }
             } catch {
-                await retryOrDeadLetter(delivery, error: error)
+                await retryOrDeadLetter(delivery, error: error, headers: trusted)
                 return
             }
         }
     }
 
+    /// Counts a redelivery; true (and the message dead-lettered) when there were too many.
+    /// If the count cannot be kept (the database is away), the message is handled as usual.
+    private func redeliveredTooOften(_ delivery: Delivery) async -> Bool {
+        guard let redeliveries else { return false }
+        let key = delivery.properties.messageID ?? "body-fnv1a-\(Self.fingerprint(delivery.body))"
+        let count: Int
+        do {
+            count = try await redeliveries.recordRedelivery(queue: queue, messageKey: key)
+        } catch {
+            logger.warning("cannot count a redelivery", metadata: ["error": "\(error)"])
+            return false
+        }
+        guard count > limits.redeliveryLimit else { return false }
+        await deadLetter(
+            delivery, reason: "delivery-limit",
+            error:
+                "redelivered \(count) times without being acknowledged (its consumer may have crashed on it); the limit is \(limits.redeliveryLimit)"
+        )
+        return true
+    }
+
+    /// A stable 64-bit FNV-1a of a body, to count redeliveries of a message without an id.
+    static func fingerprint(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// Drops a request whose requester stopped waiting: it was told to try again (504), so
+    /// applying it now could overwrite what it did since.
+    private func drop(_ delivery: Delivery, expiredAt deadline: Date) {
+        connection.acknowledge(delivery)
+        expired.increment()
+        logger.warning(
+            "dropped a request past its deadline",
+            metadata: [
+                "message_id": "\(delivery.properties.messageID ?? "-")",
+                "deadline": "\(Timestamp.format(deadline))",
+            ])
+    }
+
     /// Sends a message whose handler failed to its next retry queue, or to `.dead` after
     /// the last retry. The copy keeps the message id (so inboxes still recognise it) and
-    /// records the attempts and failure times in its headers.
-    private func retryOrDeadLetter(_ delivery: Delivery, error: any Error) async {
-        let attempts = delivery.failedAttempts + 1
+    /// records the attempts and failure times in its headers. A request whose deadline
+    /// comes before its retry is dropped instead.
+    private func retryOrDeadLetter(_ delivery: Delivery, error: any Error, headers: TrustedHeaders) async {
+        let attempts = headers.failedAttempts + 1
         logger.warning("handler failed", metadata: ["error": "\(error)", "attempt": "\(attempts)"])
         guard attempts <= retryPolicy.delays.count else {
             await deadLetter(delivery, reason: "handler-failed", error: "\(error)", attempts: attempts)
             return
         }
-        var properties = failureProperties(of: delivery, error: "\(error)", attempts: attempts)
-        properties.persistent = true
+        let delay = retryPolicy.delays[attempts - 1]
+        if let deadline = headers.deadline, now().addingTimeInterval(Double(delay.milliseconds) / 1000) >= deadline {
+            drop(delivery, expiredAt: deadline)
+            return
+        }
+        let properties = failureProperties(of: delivery, error: "\(error)", attempts: attempts)
         let message = OutgoingMessage(
             exchange: "", routingKey: retryPolicy.queueName(for: queue, retry: attempts), body: delivery.body,
             properties: properties, mandatory: true)
         do {
-            try await connection.publish(message)
+            try await publishing.publish(message)
             connection.acknowledge(delivery)
             retried.increment()
         } catch let publishError {
@@ -198,13 +319,15 @@ public struct EventConsumer: Sendable {
         }
     }
 
+    /// The delivery's properties with the failure recorded. Persistence and expiry are the
+    /// original's: a request stays transient and keeps its deadline.
     private func failureProperties(of delivery: Delivery, error: String, attempts: Int) -> MessageProperties {
         var properties = delivery.properties
-        let now = Timestamp.format(Date())
+        let now = Timestamp.format(now())
         properties.headers[DeadLetterHeader.error] = .string(String(error.prefix(1000)))
         properties.headers[DeadLetterHeader.attempts] = .int(Int64(attempts))
         properties.headers[DeadLetterHeader.originalQueue] = .string(queue)
-        if properties.headers[DeadLetterHeader.firstFailedAt] == nil {
+        if properties.headers[DeadLetterHeader.firstFailedAt]?.stringValue == nil {
             properties.headers[DeadLetterHeader.firstFailedAt] = .string(now)
         }
         properties.headers[DeadLetterHeader.lastFailedAt] = .string(now)
@@ -216,12 +339,15 @@ public struct EventConsumer: Sendable {
     private func deadLetter(_ delivery: Delivery, reason: String, error: String, attempts: Int = 0) async {
         var properties = failureProperties(of: delivery, error: error, attempts: attempts)
         properties.headers[DeadLetterHeader.reason] = .string(reason)
+        // Kept for inspection: a dead letter waits for an operator, so it is written to
+        // disk and never expires, whatever the original asked for.
         properties.persistent = true
+        properties.expirationMilliseconds = nil
         let message = OutgoingMessage(
             exchange: "", routingKey: EventRegistry.deadQueueName(for: queue), body: delivery.body,
             properties: properties, mandatory: true)
         do {
-            try await connection.publish(message)
+            try await publishing.publish(message)
             connection.acknowledge(delivery)
             deadLettered.increment()
             logger.warning(
@@ -243,6 +369,16 @@ public struct EventConsumer: Sendable {
         try? await Task.sleep(for: .seconds(1))
         connection.reject(delivery, requeue: true)
     }
+}
+
+/// Thrown by a handler (or the runtime, before it commits) when a request's deadline
+/// passed while it was being handled: its effects are rolled back and it is dropped.
+public struct RequestExpired: Error, CustomStringConvertible {
+    public let deadline: Date
+
+    public init(deadline: Date) { self.deadline = deadline }
+
+    public var description: String { "the request's deadline \(Timestamp.format(deadline)) has passed" }
 }
 
 extension Duration {

@@ -29,8 +29,14 @@ public enum RequestError: Error, Equatable, CustomStringConvertible {
 /// Each instance owns one exclusive, auto-deleted reply queue
 /// (`Replies.<service>.<instance>`); requests carry it as `reply_to`, and an answer is
 /// matched to its request by its `causationid`, which is the request's event id.
+///
+/// Requests are published on `publishing` (the service's publishing connection) and carry
+/// their deadline (`x-kindred-deadline`); the whole request, confirm included, fits inside
+/// the caller's timeout.
 public final class RequestReplyClient: Sendable {
+    /// Consumes the reply queue (which it declared, exclusively).
     public let connection: AMQPConnection
+    public let publishing: AMQPConnection
     public let service: ServiceName
     public let replyQueue: String
     /// The exchange requests are published to (`kindred`; tests use their own).
@@ -45,10 +51,11 @@ public final class RequestReplyClient: Sendable {
     }
 
     public init(
-        connection: AMQPConnection, service: ServiceName, instance: String, logger: Logger,
-        exchange: String = Topology.exchangeName
+        connection: AMQPConnection, publishing: AMQPConnection? = nil, service: ServiceName, instance: String,
+        logger: Logger, exchange: String = Topology.exchangeName
     ) {
         self.connection = connection
+        self.publishing = publishing ?? connection
         self.exchange = exchange
         self.service = service
         self.replyQueue = "Replies.\(service.rawValue).\(instance)"
@@ -83,6 +90,7 @@ public final class RequestReplyClient: Sendable {
     public func request<Request: RequestEvent>(
         _ request: Envelope<Request>, timeout: Duration
     ) async throws(RequestError) -> Envelope<Request.Reply> {
+        let deadline = ContinuousClock.now + timeout
         let id = request.id.uuidString
         let body: [UInt8]
         do { body = try codec.encode(request) } catch { throw .invalidReply("cannot encode: \(error)") }
@@ -96,17 +104,22 @@ public final class RequestReplyClient: Sendable {
         // broker confirms it at once instead of after an fsync. A broker restart loses it,
         // and the caller's deadline answers for it (504).
         message.properties.persistent = false
+        message.properties.headers[RequestHeader.deadline] = RequestHeader.value(
+            of: Date().addingTimeInterval(Double(milliseconds) / 1000))
         do {
-            try await connection.publish(message)
+            try await publishing.publish(message, deadline: deadline)
+        } catch AMQPError.confirmTimeout {
+            throw .deadlineExceeded
         } catch {
             throw .unavailable("\(error)")
         }
+        let remaining = deadline - ContinuousClock.now
         let answer: [UInt8]
         do {
             answer = try await withThrowingTaskGroup(of: [UInt8].self) { group in
                 group.addTask { try await self.waitForAnswer(id: id) }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
+                    try await Task.sleep(for: remaining)
                     throw RequestError.deadlineExceeded
                 }
                 defer { group.cancelAll() }

@@ -72,6 +72,12 @@ public final class DatabaseConnection: @unchecked Sendable {
             throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected")
         }
         let texts = parameters.map { $0.sqlText }
+        // libpq takes NUL-terminated text: a NUL inside a value would silently cut it there.
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw DatabaseError(
+                kind: .statement, sqlState: "22021",
+                message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
         let result: OpaquePointer? =
             if parameters.isEmpty {
                 PQexec(handle, sql)

@@ -105,6 +105,21 @@ public struct ServiceConfiguration: Sendable {
     /// `KINDRED_OUTBOX_RETENTION_HOURS`, default 168 (7 days): how long published outbox
     /// rows (the archive events are replayed from) and inbox rows are kept.
     public var outboxRetentionHours: Int
+    /// `KINDRED_MAX_MESSAGE_BYTES`, default 16 MiB: a larger message is dead-lettered
+    /// (`too-large`) before it is decoded, and a larger outbox row is set aside. The broker's
+    /// `max_message_size` is set to the same.
+    public var maxMessageBytes: Int
+    /// `KINDRED_REDELIVERY_LIMIT`, default 5: how often a message may come back
+    /// unacknowledged (its consumer died holding it) before it goes to `.dead`.
+    public var redeliveryLimit: Int
+    /// `KINDRED_CONFIRM_TIMEOUT_MS`, default 30000: how long a publish waits for the
+    /// broker's confirm before it fails (and is retried: an outbox row stays unsent).
+    public var confirmTimeoutMilliseconds: Int
+
+    /// What the service's consumers enforce.
+    public var consumerLimits: ConsumerLimits {
+        ConsumerLimits(maxMessageBytes: maxMessageBytes, redeliveryLimit: redeliveryLimit)
+    }
 
     public static func defaultPort(of service: ServiceName) -> Int {
         switch service {
@@ -152,5 +167,10 @@ public struct ServiceConfiguration: Sendable {
             retryPolicy = .standard
         }
         outboxRetentionHours = reader.integer("KINDRED_OUTBOX_RETENTION_HOURS", default: 168, range: 1...8760)
+        maxMessageBytes = reader.integer(
+            "KINDRED_MAX_MESSAGE_BYTES", default: ConsumerLimits.defaultMaxMessageBytes, range: 1024...134_217_728)
+        redeliveryLimit = reader.integer("KINDRED_REDELIVERY_LIMIT", default: 5, range: 1...1000)
+        confirmTimeoutMilliseconds = reader.integer(
+            "KINDRED_CONFIRM_TIMEOUT_MS", default: 30000, range: 100...600_000)
     }
 }

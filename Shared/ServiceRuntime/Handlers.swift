@@ -13,9 +13,10 @@ extension KindredRuntime {
         let queue = EventRegistry.queueName(for: E.eventType, consumer: service)
         let codec = EnvelopeCodec()
         return EventConsumer(
-            connection: consumerConnection, queue: queue, acceptedTypes: [E.eventType], prefetch: prefetch,
-            concurrency: concurrency, retryPolicy: configuration.retryPolicy, isTransient: Self.isTransient,
-            logger: logger
+            connection: consumerConnection, publishing: publisherConnection, queue: queue,
+            acceptedTypes: [E.eventType], prefetch: prefetch, concurrency: concurrency,
+            retryPolicy: configuration.retryPolicy, limits: configuration.consumerLimits,
+            redeliveries: RedeliveryCounter(pool: pool), isTransient: Self.isTransient, logger: logger
         ) { header, delivery in
             let envelope = try codec.decode(E.self, from: delivery.body, header: header)
             try await handler(envelope, delivery)

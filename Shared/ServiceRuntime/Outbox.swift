@@ -63,6 +63,25 @@ public enum SharedMigrations {
             sql: """
                 ALTER TABLE inbox ADD COLUMN attempts integer NOT NULL DEFAULT 1, ADD COLUMN replay_id text;
                 """),
+        Migration(
+            version: 5, name: "redelivery counts and outbox rows set aside",
+            sql: """
+                CREATE TABLE redeliveries (
+                    queue text NOT NULL,
+                    message_key text NOT NULL,
+                    count integer NOT NULL,
+                    last_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (queue, message_key)
+                );
+                ALTER TABLE outbox
+                    ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+                    ADD COLUMN next_attempt_at timestamptz,
+                    ADD COLUMN last_error text,
+                    ADD COLUMN set_aside_at timestamptz;
+                DROP INDEX outbox_unpublished;
+                CREATE INDEX outbox_unpublished ON outbox (position)
+                    WHERE published_at IS NULL AND set_aside_at IS NULL;
+                """),
     ]
 }
 
@@ -134,16 +153,26 @@ public enum Inbox {
 /// they are published, so several instances never publish the same row at once; a crash
 /// between the confirm and the mark publishes a row again, which consumers' inboxes make
 /// harmless.
+///
+/// The AMQP message is built from the row's columns, never from decoding its body again:
+/// what the service wrote is published as it is (a consumer that cannot read it
+/// dead-letters it). A row that cannot be published at all (larger than the broker takes,
+/// no usable type) is set aside with its reason and the relay goes on; an event whose
+/// registry entry names consumers is published `mandatory`, and one the broker returns
+/// (no queue bound yet) stays unsent and is tried again with growing pauses.
 public final class OutboxRelay: Service, Sendable {
     private let pool: DatabasePool
     private let publisher: EventPublisher
     private let logger: Logger
     private let pollInterval: Duration
     private let batchSize: Int
+    private let maxMessageBytes: Int
+    private let exchange: String
     private let wakeups: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
     private let published: Counter
     private let backlog: Gauge
+    private let setAside: Gauge
     private let oldestUnsentAge: Gauge
     /// When the backlog was last measured: at most once a second, since every commit wakes
     /// the relay and the measurement is a query of its own.
@@ -151,16 +180,20 @@ public final class OutboxRelay: Service, Sendable {
 
     public init(
         pool: DatabasePool, publisher: EventPublisher, logger: Logger,
-        pollInterval: Duration = .seconds(1), batchSize: Int = 100
+        pollInterval: Duration = .seconds(1), batchSize: Int = 100,
+        maxMessageBytes: Int = ConsumerLimits.defaultMaxMessageBytes, exchange: String = Topology.exchangeName
     ) {
+        self.exchange = exchange
         self.pool = pool
         self.publisher = publisher
         self.logger = logger
         self.pollInterval = pollInterval
         self.batchSize = batchSize
+        self.maxMessageBytes = maxMessageBytes
         (wakeups, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         published = Counter(label: "kindred_outbox_published_total")
         backlog = Gauge(label: "kindred_outbox_backlog")
+        setAside = Gauge(label: "kindred_outbox_set_aside")
         oldestUnsentAge = Gauge(label: "kindred_outbox_oldest_unsent_age_seconds")
     }
 
@@ -188,13 +221,17 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Publishes until the outbox is empty or publishing fails (retried on the next wake),
-    /// then records the backlog.
-    func drain() async {
+    /// Publishes until the outbox has nothing due or publishing fails (retried on the next
+    /// wake), then records the backlog.
+    package func drain() async {
         while true {
             do {
-                let count = try await publishBatch()
-                if count < batchSize { break }
+                let pass = try await publishBatch()
+                if let failure = pass.failure {
+                    logger.warning("outbox relay paused", metadata: ["error": "\(failure)"])
+                    break
+                }
+                if pass.rows < batchSize { break }
             } catch {
                 logger.warning("outbox relay paused", metadata: ["error": "\(error)"])
                 break
@@ -211,71 +248,112 @@ public final class OutboxRelay: Service, Sendable {
         }
         guard due else { return }
         let measured = try? await pool.withConnection { connection in
-            try connection.execute(
-                """
-                SELECT count(*) AS backlog,
-                       COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest
-                FROM outbox WHERE published_at IS NULL
-                """
-            ).first
+            try OutboxStore.backlog(on: connection)
         }
-        guard let row = measured ?? nil else { return }
-        backlog.record(Double(row.int64("backlog") ?? 0))
-        oldestUnsentAge.record(Double(row.string("oldest") ?? "0") ?? 0)
+        guard let measured else { return }
+        backlog.record(Double(measured.unsent))
+        setAside.record(Double(measured.setAside))
+        oldestUnsentAge.record(measured.oldestUnsentSeconds)
+    }
+
+    /// One pass: how many rows it took, and the failure that stopped it (the broker is away:
+    /// the rows not confirmed stay unsent).
+    struct Pass {
+        var rows: Int
+        var published = 0
+        var failure: (any Error)?
     }
 
     /// Publishes one batch inside a transaction that holds the rows' locks.
-    func publishBatch() async throws -> Int {
-        let connectionPublisher = publisher
+    func publishBatch() async throws -> Pass {
+        let connection = publisher.connection
+        let service = publisher.service
         let limit = batchSize
-        let count = try await pool.transaction { connection -> Int in
-            let rows = try connection.execute(
-                """
-                SELECT position, body FROM outbox WHERE published_at IS NULL
-                ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED
-                """, [limit]
-            ).rows
-            guard !rows.isEmpty else { return 0 }
-            let batch = rows.compactMap { row -> (Int64, [UInt8])? in
-                guard let position = row.int64("position"), let body = row.string("body") else { return nil }
-                return (position, Array(body.utf8))
+        let maxBytes = maxMessageBytes
+        let exchange = exchange
+        let logger = logger
+        let pass = try await pool.transaction { database -> Pass in
+            let rows = try OutboxStore.due(limit: limit, on: database)
+            guard !rows.isEmpty else { return Pass(rows: 0) }
+            var sendable: [(row: OutboxRow, message: OutgoingMessage)] = []
+            for row in rows {
+                switch row.message(publisher: service, exchange: exchange, maxBytes: maxBytes) {
+                case .success(let message): sendable.append((row, message))
+                case .failure(let problem):
+                    try OutboxStore.setAside(position: row.position, reason: problem.description, on: database)
+                    Counter(label: "kindred_outbox_set_aside_total", dimensions: [("reason", problem.reason)])
+                        .increment()
+                    logger.error(
+                        "an outbox row cannot be published; it is set aside",
+                        metadata: [
+                            "position": "\(row.position)", "event_type": "\(row.eventType)",
+                            "reason": "\(problem)",
+                        ])
+                }
             }
-            // Publishing is async; this closure runs on the connection's own thread, so it
-            // waits for the confirms with a semaphore there, never on the cooperative pool.
-            let codec = EnvelopeCodec()
-            let events = try batch.map { (body: $0.1, header: try codec.decodeHeader($0.1)) }
-            let outcome = BlockingAwait.run { try await connectionPublisher.publish(encoded: events) }
-            try outcome.get()
-            let positions = "{" + batch.map { String($0.0) }.joined(separator: ",") + "}"
-            try connection.execute(
-                "UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])", [positions])
-            return batch.count
+            // Publishing is async; this closure runs on the database connection's own thread,
+            // so it waits for the confirms with a semaphore there, never on the cooperative pool.
+            let messages = sendable.map(\.message)
+            let outcomes = BlockingAwait.run { await connection.publishEach(messages) }
+            var confirmed: [Int64] = []
+            var returned: [(OutboxRow, String)] = []
+            var failure: (any Error)?
+            // One outcome per message, in order; a row without one stays unsent.
+            for ((row, _), outcome) in zip(sendable, outcomes) {
+                switch outcome {
+                case .success: confirmed.append(row.position)
+                case .failure(let error as AMQPError) where error.isAboutTheMessage:
+                    returned.append((row, "\(error)"))
+                case .failure(let error): failure = failure ?? error
+                }
+            }
+            try OutboxStore.markPublished(confirmed, on: database)
+            for (row, error) in returned {
+                try OutboxStore.deferRetry(position: row.position, error: error, on: database)
+                Counter(label: "kindred_outbox_unroutable_total", dimensions: [("event_type", row.eventType)])
+                    .increment()
+                let expected = EventRegistry.descriptor(for: EventType(rawValue: row.eventType))?.consumers.map {
+                    EventRegistry.queueName(for: EventType(rawValue: row.eventType), consumer: $0)
+                }
+                logger.warning(
+                    "the broker returned an event: no queue is bound for it yet; it stays unsent and is tried again",
+                    metadata: [
+                        "event_type": "\(row.eventType)", "event_id": "\(row.eventID)", "error": "\(error)",
+                        "expected_queues": "\((expected ?? []).joined(separator: ","))",
+                        "hint": "declare the topology: kindred topology --declare",
+                    ])
+            }
+            return Pass(rows: rows.count, published: confirmed.count, failure: failure)
         }
-        published.increment(by: count)
-        return count
+        published.increment(by: pass.published)
+        return pass
+    }
+}
+
+extension AMQPError {
+    /// The broker refused this one message (returned it, or nacked it): trying it again
+    /// later may work, and it says nothing about the connection.
+    var isAboutTheMessage: Bool {
+        switch self {
+        case .unroutable, .nacked: true
+        default: false
+        }
     }
 }
 
 /// Waits for async work from a thread that is not part of Swift's cooperative pool.
 enum BlockingAwait {
-    static func run(_ work: @escaping @Sendable () async throws -> Void) -> Result<Void, any Error> {
-        let box = ResultBox()
+    /// The outcomes of a batch of publishes.
+    static func run(_ work: @escaping @Sendable () async -> [Result<Void, any Error>]) -> [Result<Void, any Error>] {
+        let box = Mutex<[Result<Void, any Error>]>([])
         let semaphore = DispatchSemaphore(value: 0)
         Task {
-            do {
-                try await work()
-                box.set(.success(()))
-            } catch { box.set(.failure(error)) }
+            let outcomes = await work()
+            box.withLock { $0 = outcomes }
             semaphore.signal()
         }
         semaphore.wait()
-        return box.get()
-    }
-
-    private final class ResultBox: Sendable {
-        private let value = Mutex<Result<Void, any Error>>(.success(()))
-        func set(_ result: Result<Void, any Error>) { value.withLock { $0 = result } }
-        func get() -> Result<Void, any Error> { value.withLock { $0 } }
+        return box.withLock { $0 }
     }
 }
 
@@ -298,17 +376,24 @@ public struct ExpiringRows: Sendable {
         [
             ExpiringRows(table: "outbox", column: "published_at", retention: retention),
             ExpiringRows(table: "inbox", column: "processed_at", retention: retention),
+            ExpiringRows(table: "redeliveries", column: "last_at", retention: retention),
         ]
     }
 }
 
 /// Deletes expired rows (the shared tables' and a service's own), once an hour.
-struct RetentionJanitor: Service {
+package struct RetentionJanitor: Service {
     let pool: DatabasePool
     let expiring: [ExpiringRows]
     let logger: Logger
 
-    func run() async throws {
+    package init(pool: DatabasePool, expiring: [ExpiringRows], logger: Logger) {
+        self.pool = pool
+        self.expiring = expiring
+        self.logger = logger
+    }
+
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await sweep()
@@ -318,7 +403,7 @@ struct RetentionJanitor: Service {
         }
     }
 
-    func sweep() async {
+    package func sweep() async {
         for rows in expiring {
             do {
                 let deleted = try await pool.withConnection { connection in

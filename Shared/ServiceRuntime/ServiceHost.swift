@@ -15,10 +15,11 @@ public final class KindredRuntime: Sendable {
     public let configuration: ServiceConfiguration
     public let logger: Logger
     public let pool: DatabasePool
-    /// Consumes the service's queues and publishes its dead letters and requests.
+    /// Consumes the service's queues (and the gateway's reply queue).
     public let consumerConnection: AMQPConnection
-    /// Publishes events (outbox relay) and replies. Kept apart from consuming so that a
-    /// broker blocking publishers (resource alarm) never stalls acknowledgements.
+    /// Publishes events (outbox relay), requests, replies, retries and dead letters. Kept
+    /// apart from consuming so that a broker blocking publishers (resource alarm) never
+    /// stalls acknowledgements.
     public let publisherConnection: AMQPConnection
     public let publisher: EventPublisher
     public let relay: OutboxRelay
@@ -33,10 +34,14 @@ public final class KindredRuntime: Sendable {
         pool = DatabasePool(
             connectionString: configuration.databaseURL, size: configuration.databasePoolSize, name: name,
             logger: logger)
-        consumerConnection = AMQPConnection(endpoint: configuration.amqp, name: "\(name)-consume", logger: logger)
-        publisherConnection = AMQPConnection(endpoint: configuration.amqp, name: "\(name)-publish", logger: logger)
+        let confirmTimeout = Duration.milliseconds(configuration.confirmTimeoutMilliseconds)
+        consumerConnection = AMQPConnection(
+            endpoint: configuration.amqp, name: "\(name)-consume", logger: logger, confirmTimeout: confirmTimeout)
+        publisherConnection = AMQPConnection(
+            endpoint: configuration.amqp, name: "\(name)-publish", logger: logger, confirmTimeout: confirmTimeout)
         publisher = EventPublisher(connection: publisherConnection, service: configuration.service)
-        relay = OutboxRelay(pool: pool, publisher: publisher, logger: logger)
+        relay = OutboxRelay(
+            pool: pool, publisher: publisher, logger: logger, maxMessageBytes: configuration.maxMessageBytes)
         readiness = Readiness(connections: [consumerConnection, publisherConnection], pool: pool)
     }
 
@@ -60,7 +65,8 @@ public final class KindredRuntime: Sendable {
     }
 
     /// Runs a handler's effects in one transaction with the inbox claim of the message,
-    /// then wakes the outbox relay. A message this queue already processed is skipped.
+    /// then wakes the outbox relay. A message this queue already processed is skipped; a
+    /// request past its deadline is rolled back (`RequestExpired`).
     public func handleOnce(
         _ delivery: Delivery, header: EnvelopeHeader,
         _ effects: @escaping @Sendable (DatabaseConnection) throws -> Void
@@ -69,6 +75,9 @@ public final class KindredRuntime: Sendable {
         try await transaction { connection in
             guard try Inbox.claim(delivery, messageID: messageID, on: connection) else { return }
             try effects(connection)
+            // Checked last, right before the commit: a request whose requester gave up while
+            // it was handled is rolled back, never applied late.
+            try delivery.checkDeadline()
         }
     }
 }

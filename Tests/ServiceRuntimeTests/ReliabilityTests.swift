@@ -68,4 +68,16 @@ struct ReliabilityTests {
         #expect(decoded.id == envelope.id)
         try await pool.withConnection { try $0.execute("DELETE FROM outbox WHERE event_id = $1", [envelope.id]) }
     }
+
+    @Test("redeliveries are counted per queue and message in the database, so the count outlives a crash")
+    func redeliveryCounts() async throws {
+        let counter = RedeliveryCounter(pool: pool)
+        let key = UUID().uuidString
+        var counts: [Int] = []
+        for _ in 0..<3 { counts.append(try await counter.recordRedelivery(queue: "A.tests", messageKey: key)) }
+        counts.append(try await counter.recordRedelivery(queue: "B.tests", messageKey: key))
+        #expect(counts == [1, 2, 3, 1])
+        let long = UUID().uuidString + String(repeating: "k", count: 10_000)
+        #expect(try await counter.recordRedelivery(queue: "A.tests", messageKey: long) == 1)
+    }
 }

@@ -16,7 +16,7 @@ public enum GatewayService {
             keys: [configuration.jwtKeyID: configuration.jwtSecret], signingKeyID: configuration.jwtKeyID,
             lifetimeSeconds: configuration.accessTokenSeconds)
         let requests = RequestReplyClient(
-            connection: runtime.consumerConnection, service: .gateway,
+            connection: runtime.consumerConnection, publishing: runtime.publisherConnection, service: .gateway,
             instance: runtime.configuration.instanceID, logger: runtime.logger)
         let authenticator = Authenticator(tokens: tokens, now: now)
         let auth = AuthRoutes(
@@ -41,7 +41,8 @@ public enum GatewayService {
                 runtime.consumer(of: UserSuspended.self, handler: suspensions.handle),
                 runtime.consumer(of: UserDataErased.self, handler: erasures.handle),
             ],
-            background: [ReplyListener(client: requests), listener], expiring: [listener.expiring],
+            background: [ReplyListener(client: requests), listener],
+            expiring: [listener.expiring, Idempotency.expiring] + AccountStore.expiringRefreshTokens,
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))
                 router.add(middleware: CORSAllowListMiddleware(allowedOrigins: configuration.corsOrigins))

@@ -120,26 +120,37 @@ struct DeadCommand: AsyncParsableCommand {
                 cleared (so it gets every retry again), x-kindred-replay-id added and its message id
                 kept, and is taken off .dead only once the broker confirmed the copy. Fix the cause
                 first: a message that fails again comes back to .dead.
+
+                Requests (ProfileUpdateRequested, …) are left in .dead unless --force: their requester
+                stopped waiting long ago, and applying one now could overwrite newer changes. With
+                --force they go back without their deadline.
                 """)
         @OptionGroup var selection: DeadSelection
         @Option(help: "At most this many messages.") var max = 1000
         @Option(help: "At most this many messages per second.") var rate: Double?
         @Flag(name: .customLong("execute"), help: "Do it; without this flag only shows what it would do.")
         var executeForReal = false
+        @Flag(help: "Send requests back too (without their deadline).") var force = false
 
         func run() async throws {
             try await execute {
                 let rate = try checked(rate: rate)
                 return try await CLIEnvironment.withBroker { broker in
                     guard executeForReal else {
-                        let letters = try await DeadLetters.peek(broker: broker, selection: selection, max: max)
+                        let found = try await DeadLetters.peek(broker: broker, selection: selection, max: max)
+                        let letters = found.filter { force || !$0.isRequest }
+                        let requests = found.count - letters.count
                         return DeadLetters.summary(letters, verb: "would go back", warnIfHopeless: true)
+                            + (requests > 0
+                                ? "\nwarning: \(requests) request\(requests == 1 ? "" : "s") stay in .dead (add --force to send them back)"
+                                : "")
                             + "\n(dry run: add --execute to send them back)"
                     }
                     // Its total grows as each queue's depth is found, up to --max.
                     let progress = ProgressBar("sending back", total: 0, limit: max)
                     let (replayID, letters) = try await DeadLetters.replay(
-                        broker: broker, selection: selection, max: max, rate: rate, progress: progress)
+                        broker: broker, selection: selection, max: max, rate: rate, includeRequests: force,
+                        progress: progress)
                     progress.finish()
                     return DeadLetters.summary(letters, verb: "went back") + "\n(replay \(replayID))"
                 }
@@ -218,6 +229,8 @@ struct DeadLetter: Sendable {
     var reason: String { header(DeadLetterHeader.reason) ?? "unknown" }
     var error: String { header(DeadLetterHeader.error) ?? "" }
     var attempts: Int { delivery.failedAttempts }
+    /// A request of the gateway's: worthless once its requester stopped waiting.
+    var isRequest: Bool { EventRegistry.descriptor(for: EventType(rawValue: type))?.role == .request }
     var lastFailedAt: String? { header(DeadLetterHeader.lastFailedAt) }
     /// The queue it failed in: the header, or the dead queue's name without `.dead`.
     var originalQueue: String {
@@ -247,6 +260,9 @@ struct DeadLetter: Sendable {
         for header in DeadLetterHeader.failureHeaders { properties.headers[header] = nil }
         properties.headers[ReplayHeader.replayID] = .string(replayID)
         properties.headers[ReplayHeader.originalMessageID] = delivery.properties.messageID.map { .string($0) }
+        // Only a forced request comes back: it is applied whatever its deadline said.
+        properties.headers[RequestHeader.deadline] = nil
+        properties.expirationMilliseconds = nil
         properties.persistent = true
         return OutgoingMessage(
             exchange: "", routingKey: originalQueue, body: delivery.body, properties: properties, mandatory: true)
@@ -376,7 +392,8 @@ enum DeadLetters {
     /// Sends the selected messages back to their original queues; each is taken off `.dead`
     /// only after the broker confirmed its copy.
     static func replay(
-        broker: AMQPConnection, selection: DeadSelection, max: Int, rate: Double?, progress: ProgressBar? = nil
+        broker: AMQPConnection, selection: DeadSelection, max: Int, rate: Double?, includeRequests: Bool = false,
+        progress: ProgressBar? = nil
     ) async throws -> (replayID: String, letters: [DeadLetter]) {
         let replayID = UUID().uuidString
         var publisher = PacedPublisher(broker: broker, rate: rate)
@@ -387,7 +404,9 @@ enum DeadLetters {
                 broker: broker, queue: queue, window: publisher.window, takes: true,
                 enough: { sent.count >= max || failure != nil }, onDepth: { progress?.expect($0) },
                 take: { letters in
-                    let chosen = Array(letters.filter(selection.matches).prefix(max - sent.count))
+                    let chosen = Array(
+                        letters.filter { selection.matches($0) && (includeRequests || !$0.isRequest) }.prefix(
+                            max - sent.count))
                     let outcomes = try await publisher.publishEach(chosen.map { $0.replayMessage(replayID: replayID) })
                     // Only what the broker confirmed leaves .dead.
                     var confirmed: [DeadLetter] = []

@@ -33,6 +33,13 @@ func execute(_ work: () async throws -> String) async throws {
     }
 }
 
+/// Writes one line to standard output at once, with no buffer in between: into a pipe or
+/// a file, stdio would hold lines back (`kindred tail | grep X` would show nothing) and a
+/// Ctrl-C would lose them.
+func writeLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// Output options every listing command shares.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "One JSON object per line, for scripts, instead of a table.")

@@ -20,7 +20,8 @@ struct TailCommand: AsyncParsableCommand {
     func run() async throws {
         try await execute {
             try await CLIEnvironment.withBroker { broker in
-                try await Self.tail(types: types, count: count, json: output.json, on: broker) { line in print(line) }
+                try await Self.tail(types: types, count: count, json: output.json, on: broker) { line in writeLine(line)
+                }
                 return ""
             }
         }

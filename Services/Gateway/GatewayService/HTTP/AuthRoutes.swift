@@ -41,16 +41,33 @@ struct AuthRoutes: Sendable {
     }
 
     func add(to router: Router<KindredRequestContext>, idempotency: Idempotency) {
-        let routes: [(String, @Sendable (Request) async throws -> Answer)] = [
-            ("/v1/auth/register", register), ("/v1/auth/login", login), ("/v1/auth/guest", guest),
-            ("/v1/auth/link", link), ("/v1/auth/refresh", refresh), ("/v1/auth/logout", logout),
-            ("/v1/auth/logout-all", logoutEverywhere),
+        let signsIn = Idempotency.Replay.signIn(signInAgain)
+        let routes: [(String, Idempotency.Replay, @Sendable (Request) async throws -> Answer)] = [
+            ("/v1/auth/register", signsIn, register), ("/v1/auth/login", signsIn, login),
+            ("/v1/auth/guest", .never, guest), ("/v1/auth/link", signsIn, link),
+            ("/v1/auth/refresh", .never, refresh), ("/v1/auth/logout", .storedAnswer, logout),
+            ("/v1/auth/logout-all", .storedAnswer, logoutEverywhere),
         ]
-        for (path, handler) in routes {
+        for (path, replay, handler) in routes {
             router.post(RouterPath(path)) { request, context in
-                try await idempotency.run(request, context: context, limit: Self.bodyLimit, handler)
+                try await idempotency.run(request, context: context, limit: Self.bodyLimit, replay: replay, handler)
             }
         }
+    }
+
+    /// The replay of a request that signed `userID` in: new tokens, if the account may still
+    /// sign in.
+    func signInAgain(_ userID: UUID, status: HTTPResponse.Status) async throws -> Answer {
+        let time = now()
+        let answer = try await database {
+            try await runtime.pool.transaction { connection -> TokenResponse? in
+                guard let account = try AccountStore.find(userID: userID, on: connection), !account.isBlocked
+                else { return nil }
+                return try signIn(userID, familyID: UUID(), at: time, on: connection)
+            }
+        }
+        guard let answer else { throw Problem.suspended }
+        return try jsonResponse(answer, status: status)
     }
 
     func register(_ request: Request) async throws -> Answer {

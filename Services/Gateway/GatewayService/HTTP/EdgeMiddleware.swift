@@ -16,8 +16,9 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let path = request.uri.path
-        guard path.hasPrefix("/v1/") else { return try await next(request, context) }
+        // The route's own path, as registered (`/v1/auth/login`), never the request's
+        // spelling of it: a limit must not depend on how a client writes the path.
+        guard let path = context.endpointPath, path.hasPrefix("/v1/") else { return try await next(request, context) }
         var context = context
         let decision: RateLimiter.Decision
         if path.hasPrefix("/v1/auth/") {

@@ -9,11 +9,18 @@ import ServiceRuntime
 /// `Idempotency-Key` on state-changing POSTs: the first request with a key runs and its
 /// answer is stored; the same key with the same request returns the stored answer (with
 /// `Idempotent-Replayed: true`); the same key with another request is 422; a second
-/// request while the first still runs is 409.
+/// request while the first still runs is 409 (until its lease of two minutes runs out: a
+/// request that died with its gateway instance does not hold its key for a day).
 ///
 /// Keys are scoped to the signed-in user (or shared by anonymous callers, where replaying
-/// needs the very same body, password included) and kept for 24 hours. A 5xx answer is
-/// not stored, so the client's retry runs again.
+/// needs the very same body, password included) and kept for 24 hours, then deleted by the
+/// janitor. A 5xx answer is not stored, so the client's retry runs again.
+///
+/// Tokens are never stored. A route that signs a user in (`Replay.signIn`) records only
+/// who was signed in, and a replay signs that user in again with fresh tokens (the replay
+/// carried the same password, so it proves what a login would). Routes whose replay would
+/// need no secret at all (`Replay.never`: a guest's display name, a refresh token that
+/// must be used once) run every time, whatever key they carry.
 struct Idempotency: Sendable {
     let pool: DatabasePool
     let authenticator: Authenticator
@@ -22,12 +29,30 @@ struct Idempotency: Sendable {
     static let header = HTTPField.Name.constant("Idempotency-Key")
     static let replayedHeader = HTTPField.Name.constant("Idempotent-Replayed")
     static let retention: TimeInterval = 24 * 3600
+    /// Longer than any request may run (route deadlines are at most 60 s).
+    static let lease: TimeInterval = 120
+
+    /// What a replay of a route answers.
+    enum Replay: Sendable {
+        /// The stored answer, byte for byte.
+        case storedAnswer
+        /// A new sign-in of the user the first request signed in, with the first answer's status.
+        case signIn(@Sendable (UUID, HTTPResponse.Status) async throws -> Answer)
+        /// No replay: the route runs every time.
+        case never
+    }
+
+    /// The rows the janitor deletes: keys after their 24 hours.
+    static let expiring = ExpiringRows(table: "idempotency_keys", column: "created_at", retention: .seconds(24 * 3600))
 
     /// Runs `handler` once per key; `limit` is the route's body limit.
     func run(
-        _ request: Request, context: KindredRequestContext, limit: Int,
+        _ request: Request, context: KindredRequestContext, limit: Int, replay: Replay = .storedAnswer,
         _ handler: @Sendable (Request) async throws -> Answer
     ) async throws -> Response {
+        if case .never = replay {
+            return try await handler(request).response(from: request, context: context)
+        }
         guard let key = request.headers[Self.header] else {
             return try await handler(request).response(from: request, context: context)
         }
@@ -43,7 +68,9 @@ struct Idempotency: Sendable {
         let time = now()
         let claimed = try await unavailableWhenDatabaseIsDown("the gateway database") {
             try await pool.transaction {
-                try Self.claim(scope: scope, key: key, fingerprint: fingerprint, at: time, on: $0)
+                try IdempotencyStore.claim(
+                    scope: scope, key: key, fingerprint: fingerprint, at: time, retention: Self.retention,
+                    lease: Self.lease, on: $0)
             }
         }
         switch claimed {
@@ -57,35 +84,49 @@ struct Idempotency: Sendable {
                 status: .conflict, type: "idempotency-in-progress",
                 title: "A request with this Idempotency-Key is still running", retryAfter: 1)
         case .stored(let answer):
-            var response = try answer.response(from: request, context: context)
-            response.headers[Self.replayedHeader] = "true"
-            return response
+            return try Self.replayed(answer, request: request, context: context)
+        case .signedIn(let userID, let status):
+            guard case .signIn(let signIn) = replay else {
+                throw Problem(
+                    status: .unprocessableContent, type: "idempotency-key-reused",
+                    title: "This Idempotency-Key was used for another request",
+                    detail: "use a new key for a new request")
+            }
+            return try Self.replayed(try await signIn(userID, status), request: request, context: context)
         case .claimed:
             break
         }
-        let replay = Request(head: request.head, body: .init(buffer: buffer))
+        let replayable = Request(head: request.head, body: .init(buffer: buffer))
         let answer: Answer
         do {
-            answer = try await handler(replay)
+            answer = try await handler(replayable)
         } catch let problem as Problem {
             answer = problem.answer(instance: request.uri.path)
         } catch {
-            try? await pool.withConnection { try Self.release(scope: scope, key: key, on: $0) }
+            try? await pool.withConnection { try IdempotencyStore.release(scope: scope, key: key, on: $0) }
             throw error
         }
         try? await pool.withConnection { connection in
             if answer.status.code >= 500 {
-                try Self.release(scope: scope, key: key, on: connection)
+                try IdempotencyStore.release(scope: scope, key: key, on: connection)
+            } else if case .signIn = replay, answer.status.kind == .successful,
+                let tokens = try? KindredJSON.sharedDecoder.decode(TokenResponse.self, from: Data(answer.body))
+            {
+                try IdempotencyStore.storeSignIn(
+                    of: tokens.userId, status: answer.status, scope: scope, key: key, on: connection)
             } else {
-                try Self.store(answer, scope: scope, key: key, on: connection)
+                try IdempotencyStore.store(answer, scope: scope, key: key, on: connection)
             }
         }
         return try answer.response(from: request, context: context)
     }
 
-    enum Claim: Sendable {
-        case claimed, inProgress, mismatch
-        case stored(Answer)
+    private static func replayed(_ answer: Answer, request: Request, context: KindredRequestContext) throws
+        -> Response
+    {
+        var response = try answer.response(from: request, context: context)
+        response.headers[Self.replayedHeader] = "true"
+        return response
     }
 
     static func fingerprint(request: Request, body: [UInt8]) -> String {
@@ -93,55 +134,6 @@ struct Idempotency: Sendable {
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
         hasher.update(data: body)
         return hasher.finalize().hex
-    }
-
-    /// Claims the key (a key older than the retention counts as new), or reads what it
-    /// holds.
-    static func claim(scope: String, key: String, fingerprint: String, at time: Date, on connection: DatabaseConnection)
-        throws -> Claim
-    {
-        let inserted = try connection.execute(
-            """
-            INSERT INTO idempotency_keys (scope, key, fingerprint, created_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (scope, key) DO UPDATE
-                SET fingerprint = EXCLUDED.fingerprint, status = NULL, content_type = NULL, retry_after = NULL,
-                    body = NULL, created_at = EXCLUDED.created_at
-                WHERE idempotency_keys.created_at < $5
-            """,
-            [scope, key, fingerprint, time, time.addingTimeInterval(-retention)]
-        ).affectedRows
-        if inserted == 1 { return .claimed }
-        guard
-            let row = try connection.execute(
-                """
-                SELECT fingerprint, status, content_type, retry_after, encode(body, 'base64') AS body
-                FROM idempotency_keys WHERE scope = $1 AND key = $2
-                """, [scope, key]
-            ).first
-        else { return .inProgress }
-        guard row.string("fingerprint") == fingerprint else { return .mismatch }
-        guard let status = row.int("status") else { return .inProgress }
-        let body = row.string("body").flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) } ?? Data()
-        return .stored(
-            Answer(
-                status: HTTPResponse.Status(code: status), contentType: row.string("content_type"), body: Array(body),
-                retryAfter: row.int("retry_after")))
-    }
-
-    static func store(_ answer: Answer, scope: String, key: String, on connection: DatabaseConnection) throws {
-        try connection.execute(
-            """
-            UPDATE idempotency_keys SET status = $3, content_type = $4, retry_after = $5, body = decode($6, 'base64')
-            WHERE scope = $1 AND key = $2
-            """,
-            [
-                scope, key, answer.status.code, answer.contentType, answer.retryAfter,
-                Data(answer.body).base64EncodedString(),
-            ])
-    }
-
-    static func release(scope: String, key: String, on connection: DatabaseConnection) throws {
-        try connection.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key])
     }
 }
 

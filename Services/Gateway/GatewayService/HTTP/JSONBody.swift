@@ -5,7 +5,8 @@ import Hummingbird
 /// A JSON object body read field by field, so that every wrong field is named in one 422.
 ///
 /// Rule: the body must be one JSON object; a field the route does not know is rejected
-/// (so a typo never silently does nothing); `null` is the same as absent.
+/// (so a typo never silently does nothing); `null` is the same as absent; text with a NUL
+/// character is refused (C libraries such as libpq would cut it there).
 struct JSONBody {
     private let object: [String: Any]
     private(set) var errors: [FieldError] = []
@@ -35,6 +36,10 @@ struct JSONBody {
             errors.append(FieldError(field: key, message: "must be a string"))
             return nil
         }
+        guard !text.utf8.contains(0) else {
+            errors.append(FieldError(field: key, message: "must not contain NUL characters (\\u0000)"))
+            return nil
+        }
         return text
     }
 
@@ -42,6 +47,10 @@ struct JSONBody {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let list = value as? [Any], let texts = list as? [String] else {
             errors.append(FieldError(field: key, message: "must be a list of strings"))
+            return nil
+        }
+        guard !texts.contains(where: { $0.utf8.contains(0) }) else {
+            errors.append(FieldError(field: key, message: "must not contain NUL characters (\\u0000)"))
             return nil
         }
         return texts

@@ -4,8 +4,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Turns every error into a problem+json answer, gives every response a request id and
-/// security headers, and logs one line per request.
+/// Refuses non-canonical paths (`CanonicalPath`), turns every error into a problem+json
+/// answer, gives every response a request id and security headers, and logs one line per
+/// request.
 struct GatewayMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
 
@@ -20,6 +21,11 @@ struct GatewayMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         var response: Response
         do {
+            if let canonical = CanonicalPath.correction(of: request.uri.path) {
+                throw Problem(
+                    status: .badRequest, type: "non-canonical-path", title: "The path is not in its canonical form",
+                    detail: "no empty segments, no trailing slash, no percent-encoding: try \(canonical)")
+            }
             response = try await next(request, context)
         } catch let problem as Problem {
             response = try problem.response(from: request, context: context)

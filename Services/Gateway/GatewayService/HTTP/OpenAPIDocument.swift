@@ -56,7 +56,8 @@ enum OpenAPIDocument {
             operation["parameters"] = [
                 [
                     "name": "Idempotency-Key", "in": "header", "required": false,
-                    "description": "Replays the stored answer for the same key and body; another body is 422.",
+                    "description":
+                        "The same key and body replay the first answer (sign-ins answer with fresh tokens; guest and refresh ignore the key); another body is 422.",
                     "schema": ["type": "string", "maxLength": 255],
                 ]
             ]

@@ -1,5 +1,6 @@
 import Foundation
 import Persistence
+import ServiceRuntime
 
 /// The SQL of the `accounts` and `refresh_tokens` tables. Every function runs on a
 /// connection inside the caller's transaction.
@@ -133,4 +134,14 @@ enum AccountStore {
         try connection.execute(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL", [userID, time])
     }
+}
+
+extension AccountStore {
+    /// Refresh tokens the janitor deletes: expired ones, and revoked ones a day after their
+    /// revocation (a used but live token is kept: presenting it again must still be detected
+    /// as reuse, which revokes its family).
+    static let expiringRefreshTokens = [
+        ExpiringRows(table: "refresh_tokens", column: "expires_at", retention: .zero),
+        ExpiringRows(table: "refresh_tokens", column: "revoked_at", retention: .seconds(24 * 3600)),
+    ]
 }

@@ -80,5 +80,14 @@ enum GatewayMigrations {
                 CREATE INDEX operations_user ON operations (user_id);
                 ALTER TABLE accounts ADD COLUMN deleting_since timestamptz;
                 """),
+        Migration(
+            version: 6, name: "idempotency without tokens; expiring refresh tokens",
+            sql: """
+                ALTER TABLE idempotency_keys ADD COLUMN signed_in_user uuid;
+                -- Answers stored before this held live tokens in clear text.
+                DELETE FROM idempotency_keys WHERE position('refreshToken' in encode(body, 'escape')) > 0;
+                CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+                CREATE INDEX refresh_tokens_revoked ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+                """),
     ]
 }

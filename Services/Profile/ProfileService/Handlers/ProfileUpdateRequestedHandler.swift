@@ -37,6 +37,8 @@ struct ProfileUpdateRequestedHandler: Sendable {
                 causedBy: request, source: .profile, time: time, subject: request.subject,
                 data: ProfileUpdated(profile: profile, sequence: sequence))
             try Outbox.append(updated, on: connection)
+            // Last, before the commit: a request its requester gave up on is never applied.
+            try delivery.checkDeadline()
             return (profile, sequence)
         }
         let outcome: Result<ProfileUpdated, RequestFailed> =
