@@ -111,6 +111,8 @@ public final class RequestReplyClient: Sendable {
         } catch AMQPError.confirmTimeout {
             throw .deadlineExceeded
         } catch {
+            logger.warning(
+                "a request could not be sent", metadata: ["error": "\(error)", "event_type": "\(request.type)"])
             throw .unavailable("\(error)")
         }
         let remaining = deadline - ContinuousClock.now
@@ -138,6 +140,8 @@ public final class RequestReplyClient: Sendable {
         } catch let error as RequestError {
             throw error
         } catch {
+            logger.warning(
+                "an answer could not be read", metadata: ["error": "\(error)", "event_type": "\(request.type)"])
             throw .invalidReply("\(error)")
         }
     }

@@ -31,10 +31,12 @@ public struct DatabaseError: Error, CustomStringConvertible {
 public final class DatabaseConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     private let connectionString: String
+    private let defaults: ConnectionDefaults
     let queue: DispatchQueue
 
-    init(connectionString: String, label: String) {
+    init(connectionString: String, defaults: ConnectionDefaults, label: String) {
         self.connectionString = connectionString
+        self.defaults = defaults
         self.queue = DispatchQueue(label: label)
     }
 
@@ -46,7 +48,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     func ensureConnected() throws(DatabaseError) {
         if let handle, PQstatus(handle) == CONNECTION_OK { return }
         if let handle { PQfinish(handle) }
-        handle = PQconnectdb(connectionString)
+        handle = defaults.connect(connectionString)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             throw DatabaseError(kind: .connection, sqlState: nil, message: Self.trim(message))
@@ -138,4 +140,37 @@ private func withCStrings<R>(_ texts: [String?], _ body: ([UnsafePointer<CChar>?
         for copy in copies { free(copy) }
     }
     return body(copies.map { $0.map { UnsafePointer($0) } })
+}
+
+/// Limits every connection gets unless its connection string says otherwise: a database
+/// that does not answer must not hold a caller (and a pooled connection) for minutes.
+public struct ConnectionDefaults: Sendable, Equatable {
+    /// libpq `connect_timeout`, in seconds.
+    public var connectTimeoutSeconds: Int
+    /// The server's `statement_timeout`, in milliseconds (0: none).
+    public var statementTimeoutMilliseconds: Int
+
+    public init(connectTimeoutSeconds: Int = 5, statementTimeoutMilliseconds: Int = 30_000) {
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+    }
+
+    /// Connects with these defaults before the connection string: libpq processes the
+    /// arrays in order and the last value of a keyword wins, so whatever the operator's
+    /// string (keyword/value or URI, expanded from `dbname`) sets overrides them.
+    func connect(_ connectionString: String) -> OpaquePointer? {
+        let pairs = [
+            ("connect_timeout", String(connectTimeoutSeconds)),
+            ("options", "-c statement_timeout=\(statementTimeoutMilliseconds)"),
+            ("dbname", connectionString),
+        ]
+        let keywords = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer {
+            for pointer in keywords + values { free(pointer) }
+        }
+        let keywordPointers = keywords.map { $0.map { UnsafePointer($0) } } + [nil]
+        let valuePointers = values.map { $0.map { UnsafePointer($0) } } + [nil]
+        return PQconnectdbParams(keywordPointers, valuePointers, 1)
+    }
 }

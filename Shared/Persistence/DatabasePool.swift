@@ -10,6 +10,9 @@ import Synchronization
 /// on the lent connection's own dispatch queue, never on Swift's cooperative pool.
 public final class DatabasePool: Sendable {
     public let size: Int
+    /// How long a caller waits for a free connection before it fails (as a connection
+    /// error: the caller answers 503 or retries in place, instead of queueing forever).
+    public let acquireTimeout: Duration
     private let state: Mutex<State>
     private let logger: Logger
 
@@ -19,11 +22,15 @@ public final class DatabasePool: Sendable {
         var isClosed = false
     }
 
-    public init(connectionString: String, size: Int = 4, name: String = "db", logger: Logger) {
+    public init(
+        connectionString: String, size: Int = 4, name: String = "db", logger: Logger,
+        defaults: ConnectionDefaults = ConnectionDefaults(), acquireTimeout: Duration = .seconds(5)
+    ) {
         self.size = max(1, size)
         self.logger = logger
+        self.acquireTimeout = acquireTimeout
         let connections = (0..<max(1, size)).map {
-            DatabaseConnection(connectionString: connectionString, label: "\(name)-\($0)")
+            DatabaseConnection(connectionString: connectionString, defaults: defaults, label: "\(name)-\($0)")
         }
         self.state = Mutex(State(idle: connections))
     }
@@ -98,13 +105,34 @@ public final class DatabasePool: Sendable {
                     state.waiters.append((ticket, continuation))
                     return nil
                 }
-                if let lent { continuation.resume(with: lent) }
+                if let lent {
+                    continuation.resume(with: lent)
+                } else {
+                    giveUpWaiting(ticket, after: acquireTimeout)
+                }
             }
         } onCancel: {
             let waiter = state.withLock { state in
                 state.waiters.firstIndex { $0.0 == ticket }.map { state.waiters.remove(at: $0).1 }
             }
             waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Fails the waiter `ticket` if it still waits after `timeout` (only a caller that had
+    /// to wait pays for this timer).
+    private func giveUpWaiting(_ ticket: UUID, after timeout: Duration) {
+        let size = size
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard let self else { return }
+            let waiter = state.withLock { state in
+                state.waiters.firstIndex { $0.0 == ticket }.map { state.waiters.remove(at: $0).1 }
+            }
+            waiter?.resume(
+                throwing: DatabaseError(
+                    kind: .connection, sqlState: nil,
+                    message: "no database connection came free within \(timeout) (pool of \(size))"))
         }
     }
 

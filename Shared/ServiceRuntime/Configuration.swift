@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Messaging
+import Persistence
 
 /// A configuration problem found at start-up, naming the variable to fix.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -81,6 +82,11 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost: String
     /// `KINDRED_HTTP_PORT`, default per service (DESIGN.md §5).
     public var httpPort: Int
+    /// `KINDRED_ADMIN_HTTP_HOST`, default 127.0.0.1: where `/metrics` and the detailed
+    /// `/ready` are served, apart from the public port (an ingress routes only the latter).
+    public var adminHTTPHost: String
+    /// `KINDRED_ADMIN_HTTP_PORT`, default the HTTP port + 1000 (9080 for the gateway).
+    public var adminHTTPPort: Int
     /// `KINDRED_AMQP_URL`, default `amqp://kindred_<service>@127.0.0.1:5672/kindred`; it must
     /// carry the broker user's password.
     public var amqp: AMQPEndpoint
@@ -90,6 +96,13 @@ public struct ServiceConfiguration: Sendable {
     public var databaseURL: String
     /// `KINDRED_DB_POOL_SIZE`, default 4.
     public var databasePoolSize: Int
+    /// `KINDRED_DB_ACQUIRE_TIMEOUT_MS`, default 5000: how long a caller waits for a free
+    /// pooled connection.
+    public var databaseAcquireTimeoutMilliseconds: Int
+    /// `KINDRED_DB_CONNECT_TIMEOUT_SECONDS` (default 5) and `KINDRED_DB_STATEMENT_TIMEOUT_MS`
+    /// (default 30000): libpq's `connect_timeout` and the server's `statement_timeout`,
+    /// unless the connection string sets them.
+    public var databaseDefaults: ConnectionDefaults
     /// `KINDRED_QUEUE_TYPE`: classic (default) or quorum.
     public var queueType: QueueType
     /// `KINDRED_LOG_LEVEL`, default info.
@@ -137,6 +150,12 @@ public struct ServiceConfiguration: Sendable {
         let role = "kindred_\(service.rawValue)"
         httpHost = reader.string("KINDRED_HTTP_HOST", default: "127.0.0.1")
         httpPort = reader.integer("KINDRED_HTTP_PORT", default: Self.defaultPort(of: service), range: 1...65535)
+        adminHTTPHost = reader.string("KINDRED_ADMIN_HTTP_HOST", default: "127.0.0.1")
+        adminHTTPPort = reader.integer(
+            "KINDRED_ADMIN_HTTP_PORT", default: min(65535, httpPort + 1000), range: 1...65535)
+        if adminHTTPPort == httpPort {
+            reader.problem("KINDRED_ADMIN_HTTP_PORT must differ from KINDRED_HTTP_PORT (\(httpPort))")
+        }
         let amqpURL = reader.string("KINDRED_AMQP_URL", default: "amqp://\(role)@127.0.0.1:5672/kindred")
         do {
             amqp = try AMQPEndpoint(url: amqpURL)
@@ -152,6 +171,12 @@ public struct ServiceConfiguration: Sendable {
         databaseURL = reader.string(
             "KINDRED_DATABASE_URL", default: "host=127.0.0.1 port=5432 dbname=\(role) user=\(role)")
         databasePoolSize = reader.integer("KINDRED_DB_POOL_SIZE", default: 4, range: 1...64)
+        databaseAcquireTimeoutMilliseconds = reader.integer(
+            "KINDRED_DB_ACQUIRE_TIMEOUT_MS", default: 5000, range: 10...600_000)
+        databaseDefaults = ConnectionDefaults(
+            connectTimeoutSeconds: reader.integer("KINDRED_DB_CONNECT_TIMEOUT_SECONDS", default: 5, range: 1...600),
+            statementTimeoutMilliseconds: reader.integer(
+                "KINDRED_DB_STATEMENT_TIMEOUT_MS", default: 30000, range: 0...3_600_000))
         queueType = reader.choice("KINDRED_QUEUE_TYPE", default: QueueType.classic)
         logLevel = reader.choice("KINDRED_LOG_LEVEL", default: LogLevelName.info)
         instanceID = reader.string(

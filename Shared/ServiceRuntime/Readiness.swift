@@ -4,14 +4,26 @@ import Synchronization
 
 /// Whether a service can do its work now: broker connections up, database reachable,
 /// migrations applied. `/ready` answers from it.
+///
+/// The answer is kept for `cacheFor` (1 s): probes come from outside, and each check takes
+/// a pooled database connection, so a flood of `/ready` calls must not take the pool away
+/// from the work.
 public final class Readiness: Sendable {
     private let connections: [AMQPConnection]
     private let pool: DatabasePool
+    private let cacheFor: Duration
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let started = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let cached = Mutex<(problems: [String], at: ContinuousClock.Instant)?>(nil)
 
-    public init(connections: [AMQPConnection], pool: DatabasePool) {
+    public init(
+        connections: [AMQPConnection], pool: DatabasePool, cacheFor: Duration = .seconds(1),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
         self.connections = connections
         self.pool = pool
+        self.cacheFor = cacheFor
+        self.now = now
     }
 
     /// Start-up is over: topology declared and migrations applied.
@@ -38,8 +50,16 @@ public final class Readiness: Sendable {
         }
     }
 
-    /// The reasons the service is not ready; empty when it is.
+    /// The reasons the service is not ready; empty when it is. At most `cacheFor` old.
     public func problems() async -> [String] {
+        let time = now()
+        if let recent = cached.withLock({ $0 }), time - recent.at < cacheFor { return recent.problems }
+        let problems = await check()
+        cached.withLock { $0 = (problems, time) }
+        return problems
+    }
+
+    private func check() async -> [String] {
         var problems: [String] = []
         if !isStarted { problems.append("starting: topology or migrations not applied yet") }
         for connection in connections where !connection.isConnected {

@@ -33,7 +33,8 @@ public final class KindredRuntime: Sendable {
         let name = configuration.service.rawValue
         pool = DatabasePool(
             connectionString: configuration.databaseURL, size: configuration.databasePoolSize, name: name,
-            logger: logger)
+            logger: logger, defaults: configuration.databaseDefaults,
+            acquireTimeout: .milliseconds(configuration.databaseAcquireTimeoutMilliseconds))
         let confirmTimeout = Duration.milliseconds(configuration.confirmTimeoutMilliseconds)
         consumerConnection = AMQPConnection(
             endpoint: configuration.amqp, name: "\(name)-consume", logger: logger, confirmTimeout: confirmTimeout)
@@ -141,12 +142,20 @@ public enum ServiceHost {
         }
     }
 
-    /// The router of a service: metrics, `/health`, `/ready`, `/metrics`, then its own routes.
+    /// The public router of a service: metrics, `/health`, a bare `/ready`, then its own routes.
     public static func router(_ runtime: KindredRuntime, _ parts: ServiceParts) -> Router<KindredRequestContext> {
         let router = Router(context: KindredRequestContext.self)
         router.add(middleware: MetricsMiddleware())
-        OperationalRoutes.add(to: router, readiness: runtime.readiness, metrics: runtime.metrics)
+        OperationalRoutes.addProbes(to: router, readiness: runtime.readiness)
         parts.routes(router)
+        return router
+    }
+
+    /// The admin router (`KINDRED_ADMIN_HTTP_PORT`, loopback by default): `/health`, the
+    /// detailed `/ready` and `/metrics`, for operators and Prometheus, never for the ingress.
+    public static func adminRouter(_ runtime: KindredRuntime) -> Router<KindredRequestContext> {
+        let router = Router(context: KindredRequestContext.self)
+        OperationalRoutes.addAdmin(to: router, readiness: runtime.readiness, metrics: runtime.metrics)
         return router
     }
 
@@ -167,6 +176,13 @@ public enum ServiceHost {
                 + parts.expiring,
             logger: runtime.logger)
         services.append(GatedService(readiness: runtime.readiness, inner: janitor))
+        services.append(
+            Application(
+                router: adminRouter(runtime),
+                configuration: .init(
+                    address: .hostname(configuration.adminHTTPHost, port: configuration.adminHTTPPort),
+                    serverName: nil),
+                logger: runtime.logger))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
@@ -176,6 +192,7 @@ public enum ServiceHost {
             "starting",
             metadata: [
                 "http": "\(configuration.httpHost):\(configuration.httpPort)",
+                "admin_http": "\(configuration.adminHTTPHost):\(configuration.adminHTTPPort)",
                 "amqp": "\(configuration.amqp)",
             ])
         defer { runtime.close() }

@@ -40,7 +40,7 @@ struct FaultTests {
     /// another service is 503 with `Retry-After` at once, not a hang.
     func expectOutageAnswers(_ suite: RunningSuite) async throws {
         let http = HTTPClient(timeout: .seconds(10))
-        let ready = "http://127.0.0.1:\(suite.ports[.profile] ?? 0)/ready"
+        let ready = suite.adminURL(of: .profile) + "/ready"
         let notReady = try await eventually { try await http.send("GET", ready).status == 503 }
         #expect(notReady, "profile still reports ready without a broker")
         #expect(try await http.send("GET", ready).text.contains("broker"))

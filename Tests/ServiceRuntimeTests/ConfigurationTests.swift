@@ -1,5 +1,6 @@
 import Contracts
 import Messaging
+import Persistence
 import ServiceRuntime
 import Testing
 
@@ -18,6 +19,15 @@ struct ConfigurationTests {
         #expect(configuration.queueType == .classic)
         #expect(
             ServiceName.allCases.map(ServiceConfiguration.defaultPort(of:)) == [8080, 8081, 8082, 8083, 8084, 8085])
+        // Metrics and detailed readiness: loopback, the public port + 1000.
+        #expect(configuration.adminHTTPHost == "127.0.0.1")
+        #expect(configuration.adminHTTPPort == 9082)
+        #expect(
+            configuration.databaseDefaults
+                == ConnectionDefaults(connectTimeoutSeconds: 5, statementTimeoutMilliseconds: 30000))
+        #expect(configuration.databaseAcquireTimeoutMilliseconds == 5000)
+        #expect(configuration.maxMessageBytes == 16 * 1024 * 1024)
+        #expect(configuration.redeliveryLimit == 5)
     }
 
     @Test("every problem is reported at once, naming its variable, and no secret is echoed")

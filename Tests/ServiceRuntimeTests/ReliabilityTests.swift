@@ -3,6 +3,7 @@ import Foundation
 import Messaging
 import Persistence
 import ServiceRuntime
+import Synchronization
 import TestSupport
 import Testing
 
@@ -79,5 +80,19 @@ struct ReliabilityTests {
         #expect(counts == [1, 2, 3, 1])
         let long = UUID().uuidString + String(repeating: "k", count: 10_000)
         #expect(try await counter.recordRedelivery(queue: "A.tests", messageKey: long) == 1)
+    }
+
+    @Test("readiness is checked at most once per cache period, and seen again after it")
+    func readinessIsCached() async throws {
+        let clock = Mutex(ContinuousClock.now)
+        let checked = DatabasePool(
+            connectionString: try TestEnvironment.testDatabaseURL(), size: 1, logger: TestEnvironment.logger("db"))
+        let readiness = Readiness(connections: [], pool: checked, now: { clock.withLock { $0 } })
+        readiness.markStarted()
+        #expect(await readiness.problems() == [])
+        checked.close()
+        #expect(await readiness.problems() == [], "within the second, the answer is the one just found")
+        clock.withLock { $0 += .seconds(2) }
+        #expect(await readiness.problems() == ["database unreachable"])
     }
 }

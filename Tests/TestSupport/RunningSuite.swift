@@ -17,6 +17,9 @@ public final class RunningSuite: Sendable {
 
     public var gatewayURL: String { "http://127.0.0.1:\(ports[.gateway] ?? 0)" }
 
+    /// Each service's admin port (`/metrics`, the detailed `/ready`): its port + 1000.
+    public func adminURL(of service: ServiceName) -> String { "http://127.0.0.1:\((ports[service] ?? 0) + 1000)" }
+
     /// Starts all six; `overrides` adds or replaces variables per service.
     public static func start(overrides: [ServiceName: [String: String]] = [:]) throws -> RunningSuite {
         let base = Int(ProcessInfo.processInfo.environment["KINDRED_E2E_PORT_BASE"] ?? "") ?? 18080
@@ -46,6 +49,7 @@ public final class RunningSuite: Sendable {
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "KINDRED_HTTP_PORT": String(ports[service] ?? 0),
+            "KINDRED_ADMIN_HTTP_PORT": String((ports[service] ?? 0) + 1000),
             "KINDRED_AMQP_URL": try TestEnvironment.amqpURL(of: service.rawValue),
             "KINDRED_DATABASE_URL": try TestEnvironment.databaseURL(of: service.rawValue),
             "KINDRED_INSTANCE_ID": "e2e",

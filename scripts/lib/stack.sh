@@ -17,7 +17,8 @@
 #   kindred_env_names            the names kindred_export_env exports
 #   kindred_service_env [--print] SERVICE
 #                                export (or print as `export` lines) one service's variables
-#   kindred_check_http_ports     fail unless the six service HTTP ports are free
+#   kindred_check_http_ports     fail unless the six service HTTP ports (and their admin
+#                                ports, + 1000) are free
 #   kindred_http_ready_status PORT   the HTTP status of GET /ready ("000" if no answer)
 #   kindred_start_broker | kindred_stop_broker | kindred_start_postgres | kindred_stop_postgres
 #                                start or stop one server alone (the fault tests' faults)
@@ -237,6 +238,8 @@ kindred_check_http_ports() {
     _k_require_distinct_ports "${vars[@]}" KINDRED_PG_PORT KINDRED_AMQP_PORT KINDRED_AMQP_DIST_PORT
     for var in "${vars[@]}"; do
         _k_require_free_port "${!var}" "$var"
+        # The admin listener (/metrics, detailed /ready) of the same service: port + 1000.
+        _k_require_free_port "$((${!var} + 1000))" "$var (its admin port is $var + 1000)"
     done
 }
 

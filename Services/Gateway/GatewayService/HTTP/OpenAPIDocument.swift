@@ -197,16 +197,13 @@ enum OpenAPIDocument {
                 ],
                 "/ready": [
                     "get": [
-                        "summary": "Broker and database reachable, migrations applied", "tags": ["operations"],
+                        "summary":
+                            "Broker and database reachable, migrations applied (the reasons and /metrics are on the admin port)",
+                        "tags": ["operations"],
                         "responses": [
-                            "200": ["description": "Ready"], "503": ["description": "Not ready, with reasons"],
+                            "200": ["description": "Ready: {\"status\":\"ready\"}"],
+                            "503": ["description": "Not ready: {\"status\":\"not-ready\"}"],
                         ],
-                    ]
-                ],
-                "/metrics": [
-                    "get": [
-                        "summary": "Prometheus metrics", "tags": ["operations"],
-                        "responses": ["200": ["description": "Prometheus text format"]],
                     ]
                 ],
             ],

@@ -58,10 +58,14 @@ struct ProfileRoutes: Sendable {
         switch error {
         case .deadlineExceeded:
             return .timeout
-        case .unavailable(let why):
-            return .unavailable(why)
-        case .invalidReply(let why):
-            return Problem(status: .badGateway, type: "bad-reply", title: "A service answered wrongly", detail: why)
+        // What went wrong inside (broker addresses, decoding errors) is logged by the request
+        // client, never shown to the caller.
+        case .unavailable:
+            return .unavailable("a service this needs cannot be reached")
+        case .invalidReply:
+            return Problem(
+                status: .badGateway, type: "bad-reply", title: "A service answered wrongly",
+                detail: "its answer could not be read")
         case .failed(let failure):
             switch failure.code {
             case .validationFailed:
