@@ -3,10 +3,13 @@ import ServiceRuntime
 
 /// The gateway's own settings, on top of `ServiceConfiguration`.
 public struct GatewayConfiguration: Sendable {
-    /// `KINDRED_JWT_SECRET` (required, secret, at least 32 bytes): signs access tokens.
-    public var jwtSecret: String
-    /// `KINDRED_JWT_KEY_ID`, default `k1`: the `kid` of tokens signed now, so keys can
-    /// rotate.
+    /// The keys access tokens are signed and checked with, by `kid`:
+    /// `KINDRED_JWT_KEYS` (`kid:secret,kid:secret`, each secret at least 32 bytes) and/or
+    /// `KINDRED_JWT_SECRET` (the key of `KINDRED_JWT_KEY_ID`). Tokens of every listed key are
+    /// accepted, so a key is rotated by adding the new one, signing with it, and removing
+    /// the old one after the token lifetime: nobody is signed out.
+    public var jwtKeys: [String: String]
+    /// `KINDRED_JWT_KEY_ID`, default `k1`: the `kid` of tokens signed now; one of `jwtKeys`.
     public var jwtKeyID: String
     /// `KINDRED_ACCESS_TOKEN_SECONDS`, default 900 (15 minutes).
     public var accessTokenSeconds: Int
@@ -35,6 +38,9 @@ public struct GatewayConfiguration: Sendable {
     /// `KINDRED_LIVE_RETENTION_HOURS`, default 24: how long events are kept for streams that
     /// reconnect with `Last-Event-ID`.
     public var liveRetentionHours: Int
+    /// `KINDRED_SSE_MAX_STREAMS_PER_USER`, default 5: open live streams per user on one
+    /// gateway instance; one more is 429.
+    public var maxStreamsPerUser: Int
 
     /// The deadline of one route (`GET /v1/profile/me`).
     public func deadline(of route: String) -> Duration {
@@ -42,8 +48,8 @@ public struct GatewayConfiguration: Sendable {
     }
 
     public init(reader: inout EnvironmentReader) {
-        jwtSecret = reader.secret("KINDRED_JWT_SECRET", minimumLength: 32, purpose: "the key that signs access tokens")
         jwtKeyID = reader.string("KINDRED_JWT_KEY_ID", default: "k1")
+        jwtKeys = Self.readKeys(&reader, signingKeyID: jwtKeyID)
         accessTokenSeconds = reader.integer("KINDRED_ACCESS_TOKEN_SECONDS", default: 900, range: 60...3600)
         requestTimeoutMilliseconds = reader.integer("KINDRED_REQUEST_TIMEOUT_MS", default: 5000, range: 100...60000)
         routeTimeoutMilliseconds = [:]
@@ -63,6 +69,7 @@ public struct GatewayConfiguration: Sendable {
         bcryptCost = reader.integer("KINDRED_BCRYPT_COST", default: 12, range: 4...16)
         heartbeatSeconds = reader.integer("KINDRED_SSE_HEARTBEAT_SECONDS", default: 15, range: 1...300)
         liveRetentionHours = reader.integer("KINDRED_LIVE_RETENTION_HOURS", default: 24, range: 1...720)
+        maxStreamsPerUser = reader.integer("KINDRED_SSE_MAX_STREAMS_PER_USER", default: 5, range: 1...100)
         authRequestsPerMinute = reader.integer(
             "KINDRED_RATE_LIMIT_AUTH_PER_MINUTE", default: 10, range: 1...1_000_000)
         apiRequestsPerMinute = reader.integer("KINDRED_RATE_LIMIT_API_PER_MINUTE", default: 100, range: 1...1_000_000)
@@ -70,5 +77,51 @@ public struct GatewayConfiguration: Sendable {
             reader.string("KINDRED_CORS_ORIGINS", default: "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty })
+    }
+
+    /// The key set from `KINDRED_JWT_KEYS` and `KINDRED_JWT_SECRET`. No secret is ever echoed
+    /// in a problem.
+    static func readKeys(_ reader: inout EnvironmentReader, signingKeyID: String) -> [String: String] {
+        var keys: [String: String] = [:]
+        let listed = reader.environment["KINDRED_JWT_KEYS"] ?? ""
+        for (index, entry) in listed.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+        where !listed.isEmpty {
+            let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
+            let kid = parts.first?.trimmingCharacters(in: .whitespaces) ?? ""
+            guard parts.count == 2, !kid.isEmpty, kid.count <= 64,
+                kid.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+            else {
+                reader.problem(
+                    "KINDRED_JWT_KEYS entry \(index + 1) must look like kid:secret (kid of letters, digits, - and _)")
+                continue
+            }
+            guard parts[1].utf8.count >= 32 else {
+                reader.problem("KINDRED_JWT_KEYS: the secret of key '\(kid)' must be at least 32 bytes long")
+                continue
+            }
+            guard keys[kid] == nil else {
+                reader.problem("KINDRED_JWT_KEYS names key '\(kid)' twice")
+                continue
+            }
+            keys[kid] = parts[1]
+        }
+        if let secret = reader.environment["KINDRED_JWT_SECRET"], !secret.isEmpty {
+            if secret.utf8.count < 32 {
+                reader.problem("KINDRED_JWT_SECRET must be at least 32 bytes long (the key that signs access tokens)")
+            } else if let listedSecret = keys[signingKeyID], listedSecret != secret {
+                reader.problem(
+                    "KINDRED_JWT_SECRET and KINDRED_JWT_KEYS give key '\(signingKeyID)' different secrets; set one")
+            } else {
+                keys[signingKeyID] = secret
+            }
+        }
+        if keys.isEmpty {
+            reader.problem(
+                "KINDRED_JWT_KEYS or KINDRED_JWT_SECRET is required (the keys that sign and check access tokens)")
+        } else if keys[signingKeyID] == nil {
+            reader.problem(
+                "KINDRED_JWT_KEY_ID is '\(signingKeyID)', which is not a key of KINDRED_JWT_KEYS or KINDRED_JWT_SECRET")
+        }
+        return keys
     }
 }

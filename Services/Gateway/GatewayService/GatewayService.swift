@@ -13,7 +13,7 @@ public enum GatewayService {
     ) throws -> ServiceParts {
         let configuration = GatewayConfiguration(reader: &reader)
         let tokens = AccessTokens(
-            keys: [configuration.jwtKeyID: configuration.jwtSecret], signingKeyID: configuration.jwtKeyID,
+            keys: configuration.jwtKeys, signingKeyID: configuration.jwtKeyID,
             lifetimeSeconds: configuration.accessTokenSeconds)
         let requests = RequestReplyClient(
             connection: runtime.consumerConnection, publishing: runtime.publisherConnection, service: .gateway,
@@ -25,15 +25,15 @@ public enum GatewayService {
         let profile = ProfileRoutes(
             requests: requests, authenticator: authenticator,
             deadline: configuration.deadline(of:), now: now)
-        let suspensions = UserSuspendedHandler(runtime: runtime, now: now)
+        let hub = LiveEventHub(maxStreamsPerUser: configuration.maxStreamsPerUser)
+        let suspensions = UserSuspendedHandler(runtime: runtime, hub: hub, now: now)
         let erasures = UserDataErasedHandler(runtime: runtime, now: now)
-        let account = AccountRoutes(runtime: runtime, authenticator: authenticator, now: now)
-        let hub = LiveEventHub()
+        let account = AccountRoutes(runtime: runtime, authenticator: authenticator, hub: hub, now: now)
         let listener = LiveEventListener(
             runtime: runtime, hub: hub, retention: .seconds(configuration.liveRetentionHours * 3600))
         let events = EventStreamRoute(
             hub: hub, authenticator: authenticator, runtime: runtime,
-            heartbeat: .seconds(configuration.heartbeatSeconds))
+            heartbeat: .seconds(configuration.heartbeatSeconds), now: now)
         let logger = runtime.logger
         return ServiceParts(
             migrations: GatewayMigrations.all,

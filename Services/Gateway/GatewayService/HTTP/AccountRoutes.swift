@@ -21,6 +21,8 @@ struct OperationStatus: Codable, Sendable, Equatable {
 struct AccountRoutes: Sendable {
     let runtime: KindredRuntime
     let authenticator: Authenticator
+    /// Ends the account's live streams here at once (elsewhere at their next heartbeat).
+    let hub: LiveEventHub
     let now: @Sendable () -> Date
 
     func add(to router: Router<KindredRequestContext>) {
@@ -55,6 +57,7 @@ struct AccountRoutes: Sendable {
                 return nil
             }
         }
+        hub.disconnect(userID, reason: .accountClosed)
         let id = existing ?? operationID
         var answer = try jsonResponse(
             OperationStatus(operationId: id, kind: "account-deletion", status: "pending", createdAt: time),

@@ -96,6 +96,11 @@ struct Authenticator: Sendable {
     }
 
     func userID(of request: Request) throws -> UUID {
+        try signedIn(request).userID
+    }
+
+    /// The user of the request's access token, and when that token runs out.
+    func signedIn(_ request: Request) throws -> (userID: UUID, expiresAt: Date) {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw Problem.unauthenticated
         }
@@ -103,7 +108,7 @@ struct Authenticator: Sendable {
         switch tokens.verify(token, now: now()) {
         case .success(let claims):
             guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
-            return userID
+            return (userID, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
         case .failure(.expired):
             throw Problem(
                 status: .unauthorized, type: "token-expired", title: "The access token has expired",

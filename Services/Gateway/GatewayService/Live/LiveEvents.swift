@@ -19,15 +19,43 @@ struct LiveEvent: Sendable, Equatable {
     var frame: String { "id: \(id)\nevent: \(type)\ndata: \(data)\n\n" }
 }
 
+/// Why a live stream ended, told to the client in a last `event: end` frame.
+enum StreamEnd: String, Sendable {
+    /// The access token ran out: sign in again (refresh), then reconnect.
+    case tokenExpired = "token-expired"
+    /// The account was suspended or is being deleted.
+    case accountClosed = "account-closed"
+
+    var frame: String { "event: end\ndata: {\"reason\":\"\(rawValue)\"}\n\n" }
+}
+
 /// The signed-in users' open streams on this gateway instance, and the events for them.
 final class LiveEventHub: Sendable {
-    private let streams = Mutex<[UUID: [UUID: AsyncStream<LiveEvent>.Continuation]]>([:])
+    let maxStreamsPerUser: Int
+    private let streams = Mutex<[UUID: [UUID: Subscription]]>([:])
 
-    /// A stream of `user`'s events from now on; it ends when the caller stops listening.
-    func subscribe(_ user: UUID) -> AsyncStream<LiveEvent> {
+    /// One open stream: its events, and how it is told to end.
+    struct Subscription: Sendable {
+        let events: AsyncStream<LiveEvent>.Continuation
+        let ended: @Sendable (StreamEnd) -> Void
+    }
+
+    init(maxStreamsPerUser: Int = 5) { self.maxStreamsPerUser = maxStreamsPerUser }
+
+    /// A stream of `user`'s events from now on, or nil when the user already has
+    /// `maxStreamsPerUser` open here. It ends when the caller stops listening or
+    /// `disconnect` ends it (`ended` is called first, with the reason).
+    func subscribe(_ user: UUID, ended: @escaping @Sendable (StreamEnd) -> Void = { _ in }) -> AsyncStream<
+        LiveEvent
+    >? {
         let (stream, continuation) = AsyncStream<LiveEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let id = UUID()
-        streams.withLock { $0[user, default: [:]][id] = continuation }
+        let admitted = streams.withLock { streams in
+            guard (streams[user]?.count ?? 0) < maxStreamsPerUser else { return false }
+            streams[user, default: [:]][id] = Subscription(events: continuation, ended: ended)
+            return true
+        }
+        guard admitted else { return nil }
         continuation.onTermination = { [weak self] _ in
             self?.streams.withLock { streams in
                 streams[user]?[id] = nil
@@ -37,9 +65,21 @@ final class LiveEventHub: Sendable {
         return stream
     }
 
+    /// How many streams `user` has open here.
+    func openStreams(of user: UUID) -> Int { streams.withLock { $0[user]?.count ?? 0 } }
+
     func deliver(_ event: LiveEvent) {
-        let continuations = streams.withLock { Array(($0[event.userID] ?? [:]).values) }
-        for continuation in continuations { continuation.yield(event) }
+        let subscriptions = streams.withLock { Array(($0[event.userID] ?? [:]).values) }
+        for subscription in subscriptions { subscription.events.yield(event) }
+    }
+
+    /// Ends every stream of `user` on this instance.
+    func disconnect(_ user: UUID, reason: StreamEnd) {
+        let subscriptions = streams.withLock { Array(($0[user] ?? [:]).values) }
+        for subscription in subscriptions {
+            subscription.ended(reason)
+            subscription.events.finish()
+        }
     }
 }
 
