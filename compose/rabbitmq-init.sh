@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # compose/rabbitmq-init.sh — Kindred's RabbitMQ provisioning: vhost `kindred`, the
 # administrator `kindred_admin` and one user per service with least-privilege
-# permissions, taken from the environment. The same definitions as
-# scripts/lib/stack.sh (_k_rmq_definitions_json) writes for the local stack.
+# permissions, taken from the environment. The one generator of these definitions:
+# scripts/lib/stack.sh calls `print-definitions` for the local stack too.
+#
+# The permissions come from broker-permissions.tsv beside this script (generated from
+# the event registry by `kindred contracts permissions --write`; a test keeps it in step):
+# resource permissions per user, and topic permissions on the exchange `kindred` so that
+# a service publishes only the event types it produces and binds only those it consumes.
 #
 # Two uses:
 #
@@ -33,6 +38,7 @@
 set -euo pipefail
 
 services=(gateway profile matching notification payment media)
+permissions_file=${KINDRED_BROKER_PERMISSIONS_FILE:-$(dirname "${BASH_SOURCE[0]}")/broker-permissions.tsv}
 
 die() {
     printf 'rabbitmq-init: %s\n' "$*" >&2
@@ -56,12 +62,39 @@ check_all() {
     done
 }
 
-# The definitions document. A service may configure/read only the exchange `kindred`
-# and its own queues (<Event>.<service>, <Event>.<service>.<suffix> for retry, dead and
-# per-instance queues), and write to `kindred` and the default exchange (replies to
-# another service's reply queue). Backslashes are doubled for JSON.
+# One permissions row per service from the file: service, configure, write, read,
+# topic_write, topic_read (tab-separated; # lines are comments). Every service must have
+# exactly one row, and a regex may hold only characters that need no JSON escaping
+# besides the backslash.
+declare -A perm_configure=() perm_write=() perm_read=() perm_topic_write=() perm_topic_read=()
+load_permissions() {
+    local service configure write read topic_write topic_read extra s value
+    local allowed='^[][A-Za-z0-9_.|()^$+*?\-]+$'
+    [[ -r "$permissions_file" ]] || die "cannot read $permissions_file (it comes with this script)"
+    while IFS=$'\t' read -r service configure write read topic_write topic_read extra; do
+        [[ -z "$service" || "$service" == \#* ]] && continue
+        [[ -z "$extra" && -n "$topic_read" ]] || die "$permissions_file: the row of '$service' must have 6 columns"
+        for value in "$configure" "$write" "$read" "$topic_write" "$topic_read"; do
+            [[ "$value" =~ $allowed ]] || die "$permissions_file: unexpected characters in the row of '$service'"
+        done
+        [[ -z "${perm_configure[$service]:-}" ]] || die "$permissions_file: two rows for '$service'"
+        perm_configure[$service]=$configure
+        perm_write[$service]=$write
+        perm_read[$service]=$read
+        perm_topic_write[$service]=$topic_write
+        perm_topic_read[$service]=$topic_read
+    done <"$permissions_file"
+    for s in "${services[@]}"; do
+        [[ -n "${perm_configure[$s]:-}" ]] || die "$permissions_file has no row for '$s'"
+    done
+}
+
+json_regex() { printf '%s' "${1//\\/\\\\}"; } # backslashes doubled for JSON
+
+# The definitions document.
 definitions() {
     local s pw
+    load_permissions
     printf '{\n"vhosts": [{"name": "kindred"}],\n"users": [\n'
     printf '  {"name": "kindred_admin", "password": "%s", "tags": ["administrator"]}' \
         "$KINDRED_AMQP_ADMIN_PASSWORD"
@@ -73,9 +106,16 @@ definitions() {
     printf '  {"user": "kindred_admin", "vhost": "kindred", "configure": ".*", "write": ".*", "read": ".*"}'
     for s in "${services[@]}"; do
         printf ',\n  {"user": "kindred_%s", "vhost": "kindred", "configure": "%s", "write": "%s", "read": "%s"}' "$s" \
-            "^(kindred|[A-Za-z]+\\\\.$s(\\\\..+)?)\$" \
-            "^(kindred|amq\\\\.default|[A-Za-z]+\\\\.$s(\\\\..+)?)\$" \
-            "^(kindred|[A-Za-z]+\\\\.$s(\\\\..+)?)\$"
+            "$(json_regex "${perm_configure[$s]}")" "$(json_regex "${perm_write[$s]}")" \
+            "$(json_regex "${perm_read[$s]}")"
+    done
+    printf '\n],\n"topic_permissions": [\n'
+    local first=1
+    for s in "${services[@]}"; do
+        ((first == 1)) || printf ',\n'
+        first=0
+        printf '  {"user": "kindred_%s", "vhost": "kindred", "exchange": "kindred", "write": "%s", "read": "%s"}' "$s" \
+            "$(json_regex "${perm_topic_write[$s]}")" "$(json_regex "${perm_topic_read[$s]}")"
     done
     printf '\n]\n}\n'
 }

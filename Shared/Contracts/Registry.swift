@@ -116,3 +116,28 @@ public enum EventRegistry {
     /// The queue a message that cannot be processed ends in.
     public static func deadQueueName(for queue: String) -> String { "\(queue).dead" }
 }
+
+/// Broker users, by the suite's convention: `kindred_<service>` for each service and one
+/// operator (`kindred_admin`, the CLI's) for what people publish on purpose.
+public enum BrokerUser {
+    public static func of(_ service: ServiceName) -> String { "kindred_\(service.rawValue)" }
+    public static let defaultOperator = "kindred_admin"
+}
+
+extension EventRegistry {
+    /// The broker users whose copies of `type` a consumer in `consumer` accepts: the
+    /// producer the registry names; the consumer itself (its retries come back through its
+    /// own retry queues as republished copies); and the operator (`kindred publish`,
+    /// `replay`, `dead replay`). Anyone else is forging the source.
+    public static func trustedPublishers(of type: EventType, consumer: ServiceName, operator: String) -> Set<String> {
+        var users: Set<String> = [BrokerUser.of(consumer), `operator`]
+        if let producer = descriptor(for: type)?.producer { users.insert(BrokerUser.of(producer)) }
+        return users
+    }
+
+    /// The broker users that may answer `service`'s requests: the consumers of the request
+    /// types it produces.
+    public static func trustedRepliers(to service: ServiceName) -> Set<String> {
+        Set(all.filter { $0.role == .request && $0.producer == service }.flatMap(\.consumers).map(BrokerUser.of))
+    }
+}

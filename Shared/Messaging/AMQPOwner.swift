@@ -409,6 +409,10 @@ final class AMQPOwner {
             properties.app_id = arena.bytes(value)
             flags |= UInt32(AMQP_BASIC_APP_ID_FLAG)
         }
+        // Always this connection's user: the broker checks it, and consumers trust it to
+        // tell who published (a copy republished here, a retry, says it came from here).
+        properties.user_id = arena.bytes(endpoint.user)
+        flags |= UInt32(AMQP_BASIC_USER_ID_FLAG)
         if let value = source.expirationMilliseconds {
             properties.expiration = arena.bytes(String(value))
             flags |= UInt32(AMQP_BASIC_EXPIRATION_FLAG)
@@ -552,7 +556,8 @@ final class AMQPOwner {
             appID: has(AMQP_BASIC_APP_ID_FLAG) ? raw.app_id.string : nil,
             contentType: has(AMQP_BASIC_CONTENT_TYPE_FLAG) ? raw.content_type.string : nil,
             persistent: has(AMQP_BASIC_DELIVERY_MODE_FLAG) && raw.delivery_mode == 2,
-            headers: has(AMQP_BASIC_HEADERS_FLAG) ? raw.headers.headerValues : [:])
+            headers: has(AMQP_BASIC_HEADERS_FLAG) ? raw.headers.headerValues : [:],
+            userID: has(AMQP_BASIC_USER_ID_FLAG) ? raw.user_id.string : nil)
         return (message.body.array, properties)
     }
 

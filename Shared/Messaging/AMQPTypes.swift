@@ -104,13 +104,18 @@ public struct MessageProperties: Sendable, Equatable {
     /// Per-message TTL: the broker drops the message if it waits longer in a queue.
     public var expirationMilliseconds: Int?
     public var headers: [String: HeaderValue]
+    /// The broker user that published the message. RabbitMQ refuses a publish whose
+    /// `user_id` is not the connection's user, so on a delivery it is proof of the sender;
+    /// every publish sets it (`AMQPConnection` writes its own user, whatever this says).
+    public var userID: String?
 
     public init(
         messageID: String? = nil, type: String? = nil, correlationID: String? = nil,
         replyTo: String? = nil, timestamp: Date? = nil, appID: String? = nil,
         contentType: String? = "application/cloudevents+json", persistent: Bool = true,
-        expirationMilliseconds: Int? = nil, headers: [String: HeaderValue] = [:]
+        expirationMilliseconds: Int? = nil, headers: [String: HeaderValue] = [:], userID: String? = nil
     ) {
+        self.userID = userID
         self.messageID = messageID
         self.type = type
         self.correlationID = correlationID

@@ -7,8 +7,8 @@ import Metrics
 /// can see what happened to it.
 public enum DeadLetterHeader {
     /// Why it ended in `.dead`: `malformed`, `unknown-type`, `unaccepted-version`,
-    /// `invalid-data`, `unexpected-type`, `too-large`, `bad-header`, `delivery-limit`,
-    /// `handler-failed`, or a handler's own reason.
+    /// `invalid-data`, `unexpected-type`, `forged-source`, `too-large`, `bad-header`,
+    /// `delivery-limit`, `handler-failed`, or a handler's own reason.
     public static let reason = "x-kindred-dead-reason"
     /// The last error, as text.
     public static let error = "x-kindred-error"
@@ -80,9 +80,10 @@ public protocol RedeliveryLedger: Sendable {
 /// checks its type and version against the registry, runs the handler, and acknowledges
 /// only after the handler returned.
 ///
-/// - Bad input (too large, a header the runtime cannot trust, not an envelope, unknown type
-///   or version, invalid data) goes straight to `<queue>.dead` with the reason in its
-///   headers; so does a message redelivered more than `limits.redeliveryLimit` times.
+/// - Bad input (from a broker user it does not trust, too large, a header the runtime
+///   cannot trust, not an envelope, unknown type or version, invalid data) goes straight to
+///   `<queue>.dead` with the reason in its headers; so does a message redelivered more than
+///   `limits.redeliveryLimit` times.
 /// - A request past its deadline (`x-kindred-deadline`) is dropped, never applied.
 /// - A handler error that `isTransient` recognises (the database is away) is tried again in
 ///   place, with growing pauses, without using up an attempt: the queue waits for the
@@ -107,6 +108,8 @@ public struct EventConsumer: Sendable {
     public let concurrency: Int
     public let retryPolicy: RetryPolicy
     public let limits: ConsumerLimits
+    /// The broker users (`user_id`) this queue takes messages from; nil takes any.
+    public let trustedPublishers: Set<String>?
     private let redeliveries: (any RedeliveryLedger)?
     private let isTransient: @Sendable (any Error) -> Bool
     private let now: @Sendable () -> Date
@@ -123,7 +126,8 @@ public struct EventConsumer: Sendable {
     public init(
         connection: AMQPConnection, publishing: AMQPConnection? = nil, queue: String, acceptedTypes: Set<EventType>,
         prefetch: UInt16 = 50, concurrency: Int = 8, retryPolicy: RetryPolicy = .standard,
-        limits: ConsumerLimits = ConsumerLimits(), redeliveries: (any RedeliveryLedger)? = nil,
+        limits: ConsumerLimits = ConsumerLimits(), trustedPublishers: Set<String>? = nil,
+        redeliveries: (any RedeliveryLedger)? = nil,
         isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false },
         now: @escaping @Sendable () -> Date = Date.init, logger: Logger, handler: @escaping Handler
     ) {
@@ -135,6 +139,7 @@ public struct EventConsumer: Sendable {
         self.concurrency = max(1, concurrency)
         self.retryPolicy = retryPolicy
         self.limits = limits
+        self.trustedPublishers = trustedPublishers
         self.redeliveries = redeliveries
         self.isTransient = isTransient
         self.now = now
@@ -176,6 +181,15 @@ public struct EventConsumer: Sendable {
             await deadLetter(
                 delivery, reason: "too-large",
                 error: "the body has \(delivery.body.count) bytes; the limit is \(limits.maxMessageBytes)")
+            return
+        }
+        if let trustedPublishers, !trustedPublishers.contains(delivery.properties.userID ?? "") {
+            let sender = delivery.properties.userID.map { "broker user \($0)" } ?? "no broker user"
+            await deadLetter(
+                delivery, reason: "forged-source",
+                error:
+                    "published by \(sender); \(queue) takes messages from \(trustedPublishers.sorted().joined(separator: ", ")) only"
+            )
             return
         }
         let trusted: TrustedHeaders

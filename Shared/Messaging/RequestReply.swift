@@ -41,6 +41,8 @@ public final class RequestReplyClient: Sendable {
     public let replyQueue: String
     /// The exchange requests are published to (`kindred`; tests use their own).
     public let exchange: String
+    /// The broker users whose answers are taken (nil: any); others are dropped.
+    public let trustedRepliers: Set<String>?
     private let slots = Mutex<[String: Slot]>([:])
     private let codec = EnvelopeCodec()
     private let logger: Logger
@@ -52,8 +54,9 @@ public final class RequestReplyClient: Sendable {
 
     public init(
         connection: AMQPConnection, publishing: AMQPConnection? = nil, service: ServiceName, instance: String,
-        logger: Logger, exchange: String = Topology.exchangeName
+        logger: Logger, exchange: String = Topology.exchangeName, trustedRepliers: Set<String>? = nil
     ) {
+        self.trustedRepliers = trustedRepliers
         self.connection = connection
         self.publishing = publishing ?? connection
         self.exchange = exchange
@@ -77,6 +80,12 @@ public final class RequestReplyClient: Sendable {
         let deliveries = try await connection.consume(queue: replyQueue, prefetch: 200)
         for try await delivery in deliveries {
             connection.acknowledge(delivery)
+            if let trustedRepliers, !trustedRepliers.contains(delivery.properties.userID ?? "") {
+                logger.warning(
+                    "dropped an answer from a broker user that answers no request of ours",
+                    metadata: ["user_id": "\(delivery.properties.userID ?? "-")"])
+                continue
+            }
             guard let header = try? codec.decodeHeader(delivery.body), let cause = header.causationid
             else {
                 logger.warning("dropped an answer that is not a Kindred envelope")

@@ -129,6 +129,10 @@ public struct ServiceConfiguration: Sendable {
     /// broker's confirm before it fails (and is retried: an outbox row stays unsent).
     public var confirmTimeoutMilliseconds: Int
 
+    /// `KINDRED_OPERATOR_AMQP_USER`, default `kindred_admin`: the broker user whose
+    /// messages (the CLI's publish and replays) every consumer accepts besides the producer's.
+    public var operatorBrokerUser: String
+
     /// What the service's consumers enforce.
     public var consumerLimits: ConsumerLimits {
         ConsumerLimits(maxMessageBytes: maxMessageBytes, redeliveryLimit: redeliveryLimit)
@@ -195,6 +199,7 @@ public struct ServiceConfiguration: Sendable {
         maxMessageBytes = reader.integer(
             "KINDRED_MAX_MESSAGE_BYTES", default: ConsumerLimits.defaultMaxMessageBytes, range: 1024...134_217_728)
         redeliveryLimit = reader.integer("KINDRED_REDELIVERY_LIMIT", default: 5, range: 1...1000)
+        operatorBrokerUser = reader.string("KINDRED_OPERATOR_AMQP_USER", default: BrokerUser.defaultOperator)
         confirmTimeoutMilliseconds = reader.integer(
             "KINDRED_CONFIRM_TIMEOUT_MS", default: 30000, range: 100...600_000)
     }

@@ -16,6 +16,8 @@ extension KindredRuntime {
             connection: consumerConnection, publishing: publisherConnection, queue: queue,
             acceptedTypes: [E.eventType], prefetch: prefetch, concurrency: concurrency,
             retryPolicy: configuration.retryPolicy, limits: configuration.consumerLimits,
+            trustedPublishers: EventRegistry.trustedPublishers(
+                of: E.eventType, consumer: service, operator: configuration.operatorBrokerUser),
             redeliveries: RedeliveryCounter(pool: pool), isTransient: Self.isTransient, logger: logger
         ) { header, delivery in
             let envelope = try codec.decode(E.self, from: delivery.body, header: header)

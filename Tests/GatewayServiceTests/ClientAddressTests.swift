@@ -350,6 +350,12 @@ struct TrustedProxiesTests {
             proxies.clientAddress(peer: ingress, forwardedFor: madeUp + ["198.51.100.7"], forwarded: [])
                 == (try address("198.51.100.7")))
 
+        let forty = Array(repeating: "10.0.0.1", count: 40)
+        #expect(
+            proxies.clientAddress(
+                peer: ingress, forwardedFor: [(["198.51.100.7"] + forty).joined(separator: ",")], forwarded: [])
+                == (try address("10.0.0.1")), "a chain of 40 trusted hops ends at the 32nd, well within the byte bound")
+
         let thirtyOne = Array(repeating: "10.0.0.1", count: 31)
         #expect(
             proxies.clientAddress(
@@ -377,6 +383,16 @@ struct TrustedProxiesTests {
                 peer: ingress,
                 forwardedFor: [String(repeating: "1", count: TrustedProxies.maximumHeaderBytes) + ",198.51.100.7"],
                 forwarded: []) == (try address("198.51.100.7")), "an entry cut by the budget is left of the client")
+
+        // The byte bound cuts `198.51.100.7` to `8.51.100.7`, an address but not the one sent.
+        let trustedHops = String(repeating: ",10.0.0.1", count: 10)
+        let spaces = String(
+            repeating: " ", count: TrustedProxies.maximumHeaderBytes - "8.51.100.7,".utf8.count - trustedHops.utf8.count
+        )
+        #expect(
+            proxies.clientAddress(
+                peer: ingress, forwardedFor: ["6.6.6.6, 198.51.100.7," + spaces + trustedHops], forwarded: [])
+                == (try address("10.0.0.1")), "a cut entry is not read, however it looks")
     }
 
     // MARK: Forwarded
@@ -434,6 +450,9 @@ struct TrustedProxiesTests {
         #expect(
             forwardedClient([#"for=198.51.100.7, for="\", for=6.6.6.6""#]) == (try address(ingress)),
             "an escaped quote does not end a quoted string")
+        #expect(
+            forwardedClient([#"for=198.51.100.7, for=10.0.0.2;by="\", for=6.6.6.6""#]) == client,
+            "the trusted proxy's element ends at its closing quote, not at the escaped one")
         #expect(
             forwardedClient([#"for=198.51.100.7, for=10.0.0.2;by="\\""#]) == client,
             "an escaped backslash does not escape the closing quote")

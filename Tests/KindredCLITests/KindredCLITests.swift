@@ -477,3 +477,26 @@ struct ReplayTests {
         }
     }
 }
+
+@Suite("kindred contracts permissions: broker provisioning generated from the registry")
+struct BrokerPermissionsTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("compose/broker-permissions.tsv")
+
+    @Test("the committed provisioning file is what the registry implies (run kindred contracts permissions --write)")
+    func committedFileMatches() throws {
+        let committed = try String(contentsOf: Self.file, encoding: .utf8)
+        #expect(committed == BrokerPermissions.tsv())
+    }
+
+    @Test("each service publishes the types it produces and binds the types it consumes, nothing else")
+    func derivedFromTheRegistry() {
+        let media = BrokerPermissions.of(.media)
+        #expect(media.topicWrite == "^$" && media.topicRead == "^$")
+        let profile = BrokerPermissions.of(.profile)
+        #expect(profile.topicWrite.contains("UserSuspended") && !profile.topicWrite.contains("ProfileFound"))
+        #expect(profile.topicRead.contains("UserRegistered") && !profile.topicRead.contains("UserSuspended"))
+        #expect(BrokerPermissions.of(.gateway).topicRead.contains("ProfileUpdated"), "its per-instance streams")
+        #expect(profile.configure == #"^(kindred|[A-Za-z]+\.profile(\..+)?)$"#)
+    }
+}

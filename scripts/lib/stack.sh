@@ -804,30 +804,23 @@ _k_rmq_stop() {
 
 # Broker users, vhost and permissions as one definitions import (a single CLI
 # call instead of ~25; each takes ~0.5 s). put-user semantics make it idempotent,
-# and it updates passwords. It is fed on stdin so the passwords never appear on a
-# command line or in a file.
+# and it updates passwords. The document comes from compose/rabbitmq-init.sh, the one
+# generator of it (containers use the same), which reads the permissions generated from
+# the event registry (compose/broker-permissions.tsv). Passwords reach it through its
+# environment and the import through stdin: never a command line or a file.
 _k_rmq_definitions_json() {
-    local s u
-    printf '{"vhosts":[{"name":"kindred"}],\n"users":[\n'
-    printf '{"name":"kindred_admin","password":"%s","tags":["administrator"]}' \
-        "$(_k_secret KINDRED_AMQP_ADMIN_PASSWORD)"
-    for s in "${KINDRED_SERVICES[@]}"; do
-        u=$(_k_upper "$s")
-        printf ',\n{"name":"kindred_%s","password":"%s","tags":[]}' "$s" "$(_k_secret "KINDRED_AMQP_PASSWORD_$u")"
-    done
-    printf '\n],\n"permissions":[\n'
-    printf '{"user":"kindred_admin","vhost":"kindred","configure":".*","write":".*","read":".*"}'
-    for s in "${KINDRED_SERVICES[@]}"; do
-        # A service may declare/read only the exchange `kindred` and its own queues
-        # (<Event>.<service>[.<suffix>]), and publish to `kindred` and the default
-        # exchange (for replies to another service's reply queue). Backslashes are
-        # doubled for JSON.
-        printf ',\n{"user":"kindred_%s","vhost":"kindred","configure":"%s","write":"%s","read":"%s"}' "$s" \
-            "^(kindred|[A-Za-z]+\\\\.$s(\\\\..+)?)\$" \
-            "^(kindred|amq\\\\.default|[A-Za-z]+\\\\.$s(\\\\..+)?)\$" \
-            "^(kindred|[A-Za-z]+\\\\.$s(\\\\..+)?)\$"
-    done
-    printf '\n]}\n'
+    (
+        local s name
+        # `export` is a builtin: the passwords never appear in a process's arguments.
+        export KINDRED_AMQP_ADMIN_PASSWORD
+        KINDRED_AMQP_ADMIN_PASSWORD=$(_k_secret KINDRED_AMQP_ADMIN_PASSWORD)
+        for s in "${KINDRED_SERVICES[@]}"; do
+            name="KINDRED_AMQP_PASSWORD_$(_k_upper "$s")"
+            export "${name?}"
+            printf -v "$name" '%s' "$(_k_secret "$name")"
+        done
+        exec bash "$KINDRED_REPO_ROOT/compose/rabbitmq-init.sh" print-definitions
+    )
 }
 
 _k_rmq_provision() {

@@ -17,7 +17,8 @@ public enum GatewayService {
             lifetimeSeconds: configuration.accessTokenSeconds)
         let requests = RequestReplyClient(
             connection: runtime.consumerConnection, publishing: runtime.publisherConnection, service: .gateway,
-            instance: runtime.configuration.instanceID, logger: runtime.logger)
+            instance: runtime.configuration.instanceID, logger: runtime.logger,
+            trustedRepliers: EventRegistry.trustedRepliers(to: .gateway))
         let authenticator = Authenticator(tokens: tokens, now: now)
         let auth = AuthRoutes(
             runtime: runtime, tokens: tokens, authenticator: authenticator, bcryptCost: configuration.bcryptCost,

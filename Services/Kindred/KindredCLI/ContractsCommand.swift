@@ -13,8 +13,51 @@ struct ContractsCommand: AsyncParsableCommand {
               kindred contracts show UserRegistered     # an example document and its JSON Schema
               kindred contracts check                   # against Shared/Contracts/Schemas, for CI
               kindred contracts check --update          # record compatible changes and new versions
+              kindred contracts permissions --check     # the broker permissions file against the registry
             """,
-        subcommands: [List.self, Show.self, Check.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Show.self, Check.self, Permissions.self], defaultSubcommand: List.self)
+
+    struct Permissions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "permissions",
+            abstract: "Each service's broker permissions, derived from the registry (the provisioning file).",
+            discussion: """
+                Prints compose/broker-permissions.tsv as the registry implies it: the resource
+                permissions of each broker user and its topic permissions on the exchange kindred
+                (publish only the types it produces, bind only the types it consumes). Both
+                provisioning scripts read that file. --check fails (exit 1) when the committed file
+                differs; --write rewrites it.
+                """)
+
+        static let defaultFile = "compose/broker-permissions.tsv"
+        @Option(help: "The provisioning file.") var file = Self.defaultFile
+        @Flag(help: "Fail unless the file matches the registry.") var check = false
+        @Flag(help: "Rewrite the file from the registry.") var write = false
+
+        func run() async throws {
+            try await execute {
+                let expected = BrokerPermissions.tsv()
+                if write {
+                    do {
+                        try expected.write(toFile: file, atomically: true, encoding: .utf8)
+                    } catch {
+                        throw CLIError("cannot write \(file): \(error)", exitCode: 1)
+                    }
+                    return "wrote \(file)"
+                }
+                if check {
+                    let committed = try? String(contentsOfFile: file, encoding: .utf8)
+                    guard committed == expected else {
+                        throw CLIError(
+                            "\(file) does not match the registry: run kindred contracts permissions --write",
+                            exitCode: 1)
+                    }
+                    return "\(file) matches the registry"
+                }
+                return expected
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the event types.")

@@ -30,7 +30,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// longer is refused before it is looked at.
     public static let maximumTextLength = 45
 
-    /// The IPv4-mapped prefix `::ffff:0:0/96`, in the high bits of `low`.
+    /// The `ffff` of the IPv4-mapped prefix `::ffff:0:0/96`, as the upper half of `low`.
     private static let mappedMarker: UInt64 = 0xffff
 
     init(high: UInt64, low: UInt64) {
@@ -380,18 +380,20 @@ public struct TrustedProxies: Sendable {
 
     // MARK: Header lists
 
-    /// The hops of a header, rightmost first: at most `maximumHops`, from at most
-    /// `maximumHeaderBytes` at the right end of its lines. Nil stands for a hop that is not
-    /// an address; nothing after it is returned.
-    ///
+    /// The hops of an `X-Forwarded-For` header, rightmost first (see `hops(in:quotesAllowed:parse:)`).
     static func xForwardedForHops(_ lines: [String]) -> [IPAddress?] {
         hops(in: lines, quotesAllowed: false, parse: parseNode)
     }
 
+    /// The hops of a `Forwarded` header, rightmost first (see `hops(in:quotesAllowed:parse:)`).
     static func forwardedHops(_ lines: [String]) -> [IPAddress?] {
         hops(in: lines, quotesAllowed: true, parse: parseForwardedElement)
     }
 
+    /// The hops of a header, rightmost first: at most `maximumHops`, from at most
+    /// `maximumHeaderBytes` at the right end of its lines. Nil stands for a hop that is not
+    /// an address (or was cut off by the byte bound); nothing after it is returned.
+    ///
     /// Elements are split on commas, outside quoted strings where the header has them
     /// (`Forwarded`; in `X-Forwarded-For` a quote simply fails to parse). Each line is
     /// split on its own: a quote left open by a client cannot swallow a line a proxy added.

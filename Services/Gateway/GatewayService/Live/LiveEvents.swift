@@ -128,6 +128,9 @@ struct LiveEventListener: Service {
             for try await delivery in deliveries {
                 connection.acknowledge(delivery)
                 guard let header = try? codec.decodeHeader(delivery.body),
+                    EventRegistry.trustedPublishers(
+                        of: header.type, consumer: .gateway, operator: runtime.configuration.operatorBrokerUser
+                    ).contains(delivery.properties.userID ?? ""),
                     let user = header.subject.flatMap(UUID.init(uuidString:)),
                     let data = Self.data(of: delivery.body)
                 else { continue }
