@@ -32,6 +32,15 @@ public struct GatewayConfiguration: Sendable {
     /// `KINDRED_CORS_ORIGINS`, default none: comma-separated browser origins allowed to call
     /// the API (`https://app.example.com`).
     public var corsOrigins: Set<String>
+    /// `KINDRED_TRUSTED_PROXIES`, default none: comma-separated addresses or CIDR blocks of
+    /// the proxies in front of the gateway (the ingress). Only from those peers is the
+    /// client's address read from `KINDRED_TRUSTED_PROXY_HEADER` (`x-forwarded-for`, the
+    /// default; `forwarded`; or `forwarded-else-x-forwarded-for`), as its rightmost hop that
+    /// is not a trusted proxy.
+    public var trustedProxies: TrustedProxies
+    /// `KINDRED_LOGIN_FAILURES_PER_ACCOUNT`, default 10: failed logins per e-mail within 15
+    /// minutes, from any address, after which that e-mail's logins answer 429.
+    public var loginFailuresPerAccount: Int
 
     /// `KINDRED_SSE_HEARTBEAT_SECONDS`, default 15: comment lines on idle live streams.
     public var heartbeatSeconds: Int
@@ -73,6 +82,25 @@ public struct GatewayConfiguration: Sendable {
         authRequestsPerMinute = reader.integer(
             "KINDRED_RATE_LIMIT_AUTH_PER_MINUTE", default: 10, range: 1...1_000_000)
         apiRequestsPerMinute = reader.integer("KINDRED_RATE_LIMIT_API_PER_MINUTE", default: 100, range: 1...1_000_000)
+        let proxyHeader = reader.string("KINDRED_TRUSTED_PROXY_HEADER", default: "x-forwarded-for")
+        let headers: [String: TrustedProxies.Header] = [
+            "x-forwarded-for": .xForwardedFor, "forwarded": .forwarded,
+            "forwarded-else-x-forwarded-for": .forwardedElseXForwardedFor,
+        ]
+        if headers[proxyHeader] == nil {
+            reader.problem(
+                "KINDRED_TRUSTED_PROXY_HEADER must be one of x-forwarded-for, forwarded, forwarded-else-x-forwarded-for, not '\(proxyHeader)'"
+            )
+        }
+        switch TrustedProxies.parse(
+            reader.string("KINDRED_TRUSTED_PROXIES", default: ""), header: headers[proxyHeader] ?? .xForwardedFor)
+        {
+        case .success(let proxies): trustedProxies = proxies
+        case .failure(let error):
+            reader.problem("KINDRED_TRUSTED_PROXIES: \(error)")
+            trustedProxies = .empty
+        }
+        loginFailuresPerAccount = reader.integer("KINDRED_LOGIN_FAILURES_PER_ACCOUNT", default: 10, range: 1...1000)
         corsOrigins = Set(
             reader.string("KINDRED_CORS_ORIGINS", default: "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)

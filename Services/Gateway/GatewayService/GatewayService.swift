@@ -22,7 +22,7 @@ public enum GatewayService {
         let authenticator = Authenticator(tokens: tokens, now: now)
         let auth = AuthRoutes(
             runtime: runtime, tokens: tokens, authenticator: authenticator, bcryptCost: configuration.bcryptCost,
-            now: now)
+            failedLogins: FailedLoginLimiter(limit: configuration.loginFailuresPerAccount, now: now), now: now)
         let profile = ProfileRoutes(
             requests: requests, authenticator: authenticator,
             deadline: configuration.deadline(of:), now: now)
@@ -51,7 +51,7 @@ public enum GatewayService {
                     middleware: RateLimitMiddleware(
                         auth: RateLimiter(limitPerMinute: configuration.authRequestsPerMinute, now: now),
                         api: RateLimiter(limitPerMinute: configuration.apiRequestsPerMinute, now: now),
-                        authenticator: authenticator))
+                        authenticator: authenticator, proxies: configuration.trustedProxies))
                 router.get("/openapi.json") { _, _ in
                     Answer(status: .ok, contentType: "application/json", body: OpenAPIDocument.bytes)
                 }

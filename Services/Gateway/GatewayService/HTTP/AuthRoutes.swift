@@ -21,6 +21,9 @@ struct AuthRoutes: Sendable {
     let tokens: AccessTokens
     let authenticator: Authenticator
     let bcryptCost: Int
+    /// Failed logins per account, whatever address they come from: a botnet spreading its
+    /// guesses over many addresses still gets `limit` per window for one e-mail.
+    let failedLogins: FailedLoginLimiter
     let now: @Sendable () -> Date
     /// A real hash at the configured cost to compare against when the e-mail is unknown,
     /// so both failures take the same time and give the same answer.
@@ -30,8 +33,9 @@ struct AuthRoutes: Sendable {
 
     init(
         runtime: KindredRuntime, tokens: AccessTokens, authenticator: Authenticator, bcryptCost: Int,
-        now: @escaping @Sendable () -> Date
+        failedLogins: FailedLoginLimiter, now: @escaping @Sendable () -> Date
     ) {
+        self.failedLogins = failedLogins
         self.runtime = runtime
         self.tokens = tokens
         self.authenticator = authenticator
@@ -92,12 +96,22 @@ struct AuthRoutes: Sendable {
         }
         guard errors.isEmpty, let email, let password else { throw Problem.validation(errors) }
         let normalisedEmail = Credentials.normalise(email)
+        // Counted before the password is checked (and for unknown e-mails alike, so the answer
+        // tells nothing about which exist): concurrent guesses cannot all slip past the count.
+        let accountKey = FailedLoginLimiter.key(forEmail: normalisedEmail)
+        if case .locked(let retryAfter) = failedLogins.attempt(accountKey) {
+            throw Problem(
+                status: .tooManyRequests, type: "too-many-failed-logins",
+                title: "Too many failed logins for this account",
+                detail: "wait before trying again", retryAfter: retryAfter)
+        }
         let account = try await database {
             try await runtime.pool.withConnection { try AccountStore.find(email: normalisedEmail, on: $0) }
         }
         let hash = account?.passwordHash ?? decoyHash
         let matches = await offloaded { Bcrypt.verify(password, hash: hash) }
         guard let account, account.passwordHash != nil, matches else { throw Problem.badCredentials }
+        failedLogins.recordSuccess(accountKey)
         guard !account.isBlocked else { throw Problem.suspended }
         let time = now()
         let answer = try await database {

@@ -6,12 +6,27 @@ import ServiceRuntime
 /// Rate limits: per client address on `/v1/auth/*`, per signed-in user (or address, when
 /// the request has no valid token) on the rest of `/v1`. Over the limit is 429 with
 /// `Retry-After`.
+///
+/// The client address is the socket peer, or, when the peer is a trusted proxy, the
+/// rightmost untrusted hop its forwarding header names (`TrustedProxies`); IPv6 clients
+/// are grouped by their /64, which one subscriber usually holds whole.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = KindredRequestContext
 
     let auth: RateLimiter
     let api: RateLimiter
     let authenticator: Authenticator
+    let proxies: TrustedProxies
+
+    static let forwardedFor = HTTPField.Name.constant("X-Forwarded-For")
+    static let forwarded = HTTPField.Name.constant("Forwarded")
+
+    func clientKey(_ request: Request, context: Context) -> String {
+        let address = proxies.clientAddress(
+            peer: context.clientAddress, forwardedFor: request.headers[values: Self.forwardedFor],
+            forwarded: request.headers[values: Self.forwarded])
+        return address.map(rateLimitKey(for:)) ?? "ip:unknown"
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -22,12 +37,12 @@ struct RateLimitMiddleware: RouterMiddleware {
         var context = context
         let decision: RateLimiter.Decision
         if path.hasPrefix("/v1/auth/") {
-            decision = auth.take("ip:\(context.clientAddress)")
+            decision = auth.take(clientKey(request, context: context))
         } else if let userID = try? authenticator.userID(of: request) {
             context.verifiedUserID = userID
             decision = api.take("user:\(userID.uuidString)")
         } else {
-            decision = api.take("ip:\(context.clientAddress)")
+            decision = api.take(clientKey(request, context: context))
         }
         if case .limited(let retryAfter) = decision {
             throw Problem(
