@@ -161,6 +161,8 @@ definitions.local.path = $file
 # If a 'guest' user exists (a node first started without these definitions), it may
 # log in from the node itself only.
 loopback_users.guest = true
+# The services' KINDRED_MAX_MESSAGE_BYTES (16 MiB): a larger message is refused at the door.
+max_message_size = 16777216
 EOF
         chmod 0644 "$conf_dir/90-kindred.conf"
         unset_secrets

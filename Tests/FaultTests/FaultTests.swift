@@ -79,6 +79,44 @@ struct FaultTests {
         }
     }
 
+    @Test("while the broker blocks publishers, a publish fails at its confirm timeout and a request at its deadline")
+    func blockedPublishers() async throws {
+        let exchange = TestEnvironment.uniqueName("blocked.")
+        let publisher = AMQPConnection(
+            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "blocked", logger: TestEnvironment.logger("amqp"),
+            confirmTimeout: .seconds(1))
+        defer { publisher.close() }
+        await publisher.waitUntilConnected()
+        try await publisher.declare(Topology(exchanges: [ExchangeDeclaration(name: exchange, durable: false)]))
+        try await Stack.run("block-publishers")
+        do {
+            let message = OutgoingMessage(
+                exchange: exchange, routingKey: "Anything", body: Array("{}".utf8),
+                properties: MessageProperties(messageID: UUID().uuidString))
+            do {
+                try await publisher.publish(message)
+                Issue.record("a publish was confirmed while the broker blocked publishers")
+            } catch let error as AMQPError {
+                #expect(error == .confirmTimeout, "\(error)")
+            }
+            let requests = RequestReplyClient(
+                connection: publisher, service: .gateway, instance: TestEnvironment.uniqueName("blocked"),
+                logger: TestEnvironment.logger("requests"), exchange: exchange)
+            let request = Envelope(
+                source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: UUID()),
+                correlationID: "blocked-publishers")
+            do {
+                _ = try await requests.request(request, timeout: .milliseconds(1500))
+                Issue.record("a request was answered while the broker blocked publishers")
+            } catch {
+                #expect(error == .deadlineExceeded, "\(error)")
+            }
+        } catch {
+            Issue.record("\(error)")
+        }
+        try await Stack.run("unblock-publishers")
+    }
+
     /// Starts the suite, registers `registrations` users, injects `fault` once about a
     /// third of them are through, then checks the outcome.
     func withFlow(_ fault: @escaping @Sendable (RunningSuite) async throws -> Void) async throws {

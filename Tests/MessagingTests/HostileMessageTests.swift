@@ -207,3 +207,24 @@ final class CountingLedger: RedeliveryLedger {
 
     func count(of key: String) -> Int { counts.withLock { $0[key] ?? 0 } }
 }
+
+extension MessagingTests {
+    @Test("the broker refuses a message over 16 MiB, the services' KINDRED_MAX_MESSAGE_BYTES")
+    func brokerMessageSizeLimit() async throws {
+        defer { connection.close() }
+        let queue = try await declareQueue("Large")
+        let limit = ConsumerLimits.defaultMaxMessageBytes
+        var fits = message("Large", body: "")
+        fits.body = [UInt8](repeating: UInt8(ascii: "x"), count: limit)
+        try await connection.publish(fits)
+        #expect(try await eventually { try await connection.status(ofQueue: queue)?.messages == 1 })
+        var tooLarge = fits
+        tooLarge.body.append(UInt8(ascii: "x"))
+        do {
+            try await connection.publish(tooLarge)
+            Issue.record("the broker took a message of \(tooLarge.body.count) bytes")
+        } catch let error as AMQPError {
+            #expect("\(error)".contains("max size") || "\(error)".contains("406"), "\(error)")
+        }
+    }
+}

@@ -724,6 +724,8 @@ _k_rmq_write_config() {
 loopback_users.guest = true
 log.file.level = info
 log.console = false
+# The services' KINDRED_MAX_MESSAGE_BYTES (16 MiB): a larger message is refused at the door.
+max_message_size = 16777216
 EOF
 }
 
