@@ -4,6 +4,7 @@
 // rabbitmq-c 0.11 (Debian 12) keeps its headers flat; 0.12+ moves them under rabbitmq-c/.
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_framing.h>
 #include <stdio.h>
 #include <sys/eventfd.h>

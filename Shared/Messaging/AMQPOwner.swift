@@ -80,9 +80,7 @@ final class AMQPOwner {
     private func connect() throws {
         guard let state = amqp_new_connection() else { throw AMQPError.notConnected("out of memory") }
         connection = state
-        guard let socket = amqp_tcp_socket_new(state) else {
-            throw AMQPError.notConnected("cannot create a socket")
-        }
+        let socket = try makeSocket(on: state)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         let opened = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &timeout)
         guard opened == AMQP_STATUS_OK.rawValue else {
@@ -101,6 +99,32 @@ final class AMQPOwner {
         try check(amqp_get_rpc_reply(state), doing: "enable publisher confirms")
         nextPublishTag = 1
         inspectionChannelOpen = false
+    }
+
+    /// A TCP socket, or a TLS one for `amqps://` with the endpoint's certificate checks.
+    private func makeSocket(on state: amqp_connection_state_t) throws -> OpaquePointer {
+        guard let tls = endpoint.tls else {
+            guard let socket = amqp_tcp_socket_new(state) else {
+                throw AMQPError.notConnected("cannot create a socket")
+            }
+            return socket
+        }
+        guard let socket = amqp_ssl_socket_new(state) else {
+            throw AMQPError.notConnected("cannot create a TLS socket")
+        }
+        if let file = tls.caCertificateFile {
+            guard amqp_ssl_socket_set_cacert(socket, file) == AMQP_STATUS_OK.rawValue else {
+                throw AMQPError.notConnected("cannot read the CA bundle \(file)")
+            }
+        }
+        if let certificate = tls.certificateFile, let key = tls.keyFile {
+            guard amqp_ssl_socket_set_key(socket, certificate, key) == AMQP_STATUS_OK.rawValue else {
+                throw AMQPError.notConnected("cannot read the client certificate \(certificate) or its key")
+            }
+        }
+        amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
+        amqp_ssl_socket_set_verify_hostname(socket, tls.verifyPeer ? 1 : 0)
+        return socket
     }
 
     /// Declares every topology again and re-registers every consumer, then answers the

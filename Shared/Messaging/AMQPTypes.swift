@@ -1,6 +1,31 @@
 import Foundation
 
-/// Where and how to reach the broker: `amqp://user:password@host:port/vhost`.
+/// TLS to the broker (`amqps://`), with the query options of RabbitMQ's URI spec.
+public struct AMQPTLSOptions: Sendable, Equatable {
+    /// `cacertfile`: the CA bundle the broker's certificate is checked against. Required
+    /// with `verify_peer` (rabbitmq-c loads no system bundle by itself): for a broker with
+    /// a public certificate, name the system's, `/etc/ssl/certs/ca-certificates.crt`.
+    public var caCertificateFile: String?
+    /// `certfile` and `keyfile`: a client certificate, for brokers that ask for one.
+    public var certificateFile: String?
+    public var keyFile: String?
+    /// `verify`: `verify_peer` (the default) checks the certificate chain and that it names
+    /// the host connected to; `verify_none` checks nothing (tests of a broker you trust).
+    public var verifyPeer: Bool
+
+    public init(
+        caCertificateFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
+        verifyPeer: Bool = true
+    ) {
+        self.caCertificateFile = caCertificateFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.verifyPeer = verifyPeer
+    }
+}
+
+/// Where and how to reach the broker: `amqp://user:password@host:port/vhost`, or
+/// `amqps://…?cacertfile=/path/ca.pem&verify=verify_peer` over TLS.
 public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
@@ -9,6 +34,8 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var password: String
     /// Seconds between heartbeats the client asks for (0 disables them).
     public var heartbeatSeconds: Int
+    /// TLS, for `amqps://`; nil is plain TCP.
+    public var tls: AMQPTLSOptions?
 
     public init(
         host: String = "127.0.0.1", port: Int = 5672, virtualHost: String = "kindred",
@@ -24,15 +51,44 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses an AMQP URI. The path is the percent-encoded virtual host; no path means `/`.
     public init(url: String, heartbeatSeconds: Int = 30) throws(AMQPError) {
-        guard let components = URLComponents(string: url), components.scheme == "amqp",
+        guard let components = URLComponents(string: url), components.scheme == "amqp" || components.scheme == "amqps",
             let host = components.host, !host.isEmpty
         else {
-            throw .invalidURL("expected amqp://user:password@host:port/vhost")
+            throw .invalidURL("expected amqp://user:password@host:port/vhost or amqps://…")
+        }
+        let secure = components.scheme == "amqps"
+        var tls = secure ? AMQPTLSOptions() : nil
+        for item in components.queryItems ?? [] {
+            let value = item.value ?? ""
+            guard secure, !value.isEmpty || item.name == "verify" else {
+                throw .invalidURL("query option \(item.name) needs amqps:// and a value")
+            }
+            switch item.name {
+            case "cacertfile": tls?.caCertificateFile = value
+            case "certfile": tls?.certificateFile = value
+            case "keyfile": tls?.keyFile = value
+            case "verify":
+                guard value == "verify_peer" || value == "verify_none" else {
+                    throw .invalidURL("verify must be verify_peer or verify_none, not '\(value)'")
+                }
+                tls?.verifyPeer = value == "verify_peer"
+            default:
+                throw .invalidURL("unknown query option \(item.name) (known: cacertfile, certfile, keyfile, verify)")
+            }
+        }
+        if let tls {
+            if tls.verifyPeer, tls.caCertificateFile == nil {
+                throw .invalidURL("amqps:// with verify_peer needs cacertfile=<CA bundle>")
+            }
+            if (tls.certificateFile == nil) != (tls.keyFile == nil) {
+                throw .invalidURL("certfile and keyfile go together")
+            }
         }
         let encodedPath = components.percentEncodedPath
         let vhostPart = encodedPath.hasPrefix("/") ? String(encodedPath.dropFirst()) : encodedPath
+        self.tls = tls
         self.host = host
-        self.port = components.port ?? 5672
+        self.port = components.port ?? (secure ? 5671 : 5672)
         self.virtualHost =
             vhostPart.isEmpty ? "/" : (vhostPart.removingPercentEncoding ?? vhostPart)
         self.user = components.user ?? "guest"
@@ -40,8 +96,8 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
         self.heartbeatSeconds = heartbeatSeconds
     }
 
-    /// The URL without the password, safe to log.
-    public var description: String { "amqp://\(user)@\(host):\(port)/\(virtualHost)" }
+    /// The URL without the password (or the TLS files), safe to log.
+    public var description: String { "\(tls == nil ? "amqp" : "amqps")://\(user)@\(host):\(port)/\(virtualHost)" }
 }
 
 public enum AMQPError: Error, Equatable, CustomStringConvertible {

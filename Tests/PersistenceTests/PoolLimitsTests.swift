@@ -67,3 +67,33 @@ struct PoolLimitsTests {
         }
     }
 }
+
+@Suite("libpq over TLS")
+struct PostgresTLSTests {
+    @Test("sslmode=verify-full against the local CA connects encrypted; a bundle that does not know it is refused")
+    func verifyFull() async throws {
+        let ca = try TestEnvironment.value("KINDRED_TLS_CA_FILE")
+        // The certificate names localhost; verify-full checks that name.
+        let base = try TestEnvironment.testDatabaseURL().replacingOccurrences(
+            of: "host=127.0.0.1", with: "host=localhost")
+        let secure = DatabasePool(
+            connectionString: base + " sslmode=verify-full sslrootcert=\(ca)", size: 1,
+            logger: TestEnvironment.logger("db"))
+        defer { secure.close() }
+        let encrypted = try await secure.withConnection { connection in
+            try connection.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.bool("ssl")
+        }
+        #expect(encrypted == true)
+        let strangers = DatabasePool(
+            connectionString: base + " sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt", size: 1,
+            logger: TestEnvironment.logger("db"))
+        defer { strangers.close() }
+        do {
+            try await strangers.withConnection { try $0.execute("SELECT 1") }
+            Issue.record("connected to a server whose certificate it could not verify")
+        } catch let error as DatabaseError {
+            #expect(error.kind == .connection)
+            #expect(error.message.contains("certificate"), "\(error)")
+        }
+    }
+}

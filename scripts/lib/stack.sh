@@ -27,6 +27,7 @@
 #   KINDRED_STATE_DIR        <repo>/.kindred
 #   KINDRED_PG_PORT          5432
 #   KINDRED_AMQP_PORT        5672
+#   KINDRED_AMQPS_PORT       5671    (the broker's TLS listener, with a local CA made here)
 #   KINDRED_AMQP_DIST_PORT   25672   (Erlang distribution port of the RabbitMQ node)
 #   KINDRED_AMQP_NODENAME    kindred@localhost
 #   KINDRED_<SERVICE>_HTTP_PORT  8080 (gateway) … 8085 (media)
@@ -58,6 +59,7 @@ KINDRED_STATE_DIR="${KINDRED_STATE_DIR%/}"
 
 : "${KINDRED_PG_PORT:=5432}"
 : "${KINDRED_AMQP_PORT:=5672}"
+: "${KINDRED_AMQPS_PORT:=5671}"
 : "${KINDRED_AMQP_DIST_PORT:=25672}"
 : "${KINDRED_AMQP_NODENAME:=kindred@localhost}"
 : "${KINDRED_GATEWAY_HTTP_PORT:=8080}"
@@ -81,6 +83,7 @@ KINDRED_PACKAGES=(
     curl                 # readiness checks in scripts/run
     iproute2             # `ss`, to tell whether a port is taken
     ca-certificates      # SwiftPM fetches dependencies over HTTPS
+    openssl              # the local CA and certificate of the TLS listeners
 )
 
 KINDRED_PG_BIN=/usr/lib/postgresql/15/bin
@@ -100,6 +103,7 @@ _k_rmq_dir="$KINDRED_STATE_DIR/rabbitmq"
 _k_rmq_pid_file="$_k_rmq_dir/rabbitmq.pid"
 _k_rmq_running_file="$_k_rmq_dir/running.conf"
 _k_rmq_epmd_marker="$_k_rmq_dir/epmd-started-by-kindred"
+_k_tls_dir="$KINDRED_STATE_DIR/tls"
 
 # The unix socket path (dir + "/.s.PGSQL.<port>") must fit in sun_path (107 bytes).
 # Keep it in the state folder unless that is too deep, then fall back to /tmp.
@@ -396,6 +400,34 @@ _k_secret() {
 }
 
 # ---------------------------------------------------------------------------
+# TLS
+# ---------------------------------------------------------------------------
+
+# A private CA and a certificate for localhost and 127.0.0.1 signed by it, made once: the
+# broker's TLS listener and PostgreSQL's ssl serve it, and clients verify it against
+# $_k_tls_dir/ca.pem (KINDRED_TLS_CA_FILE). It is good for this machine's loopback only.
+_k_tls_ensure() {
+    [[ -s "$_k_tls_dir/ca.pem" && -s "$_k_tls_dir/server.pem" && -s "$_k_tls_dir/server.key" ]] && return 0
+    mkdir -p "$_k_tls_dir"
+    chmod 700 "$_k_tls_dir"
+    local curve=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    (
+        cd "$_k_tls_dir"
+        umask 077
+        openssl req -x509 "${curve[@]}" -days 3650 -subj "/CN=Kindred local CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout ca.key -out ca.pem
+        openssl req "${curve[@]}" -subj "/CN=localhost" -keyout server.key -out server.csr
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+            >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+            -extfile server.ext -out server.pem
+        rm -f server.csr server.ext
+        chmod 644 ca.pem server.pem
+    ) >/dev/null 2>&1 || kindred_die "cannot make the local TLS certificates in $_k_tls_dir (is openssl installed?)"
+}
+
+# ---------------------------------------------------------------------------
 # Connection strings
 # ---------------------------------------------------------------------------
 
@@ -420,6 +452,8 @@ kindred_env_names() {
     echo KINDRED_ADMIN_DATABASE_URL
     echo KINDRED_ADMIN_AMQP_URL
     echo KINDRED_JWT_SECRET
+    echo KINDRED_TLS_CA_FILE
+    echo KINDRED_AMQPS_PORT
 }
 
 kindred_export_env() {
@@ -434,7 +468,9 @@ kindred_export_env() {
     KINDRED_ADMIN_DATABASE_URL=$(_k_pg_conninfo postgres kindred_admin "$(_k_secret KINDRED_PG_ADMIN_PASSWORD)")
     KINDRED_ADMIN_AMQP_URL=$(_k_amqp_url kindred_admin "$(_k_secret KINDRED_AMQP_ADMIN_PASSWORD)")
     KINDRED_JWT_SECRET=$(_k_secret KINDRED_JWT_SECRET)
+    KINDRED_TLS_CA_FILE="$_k_tls_dir/ca.pem"
     export KINDRED_TEST_DATABASE_URL KINDRED_ADMIN_DATABASE_URL KINDRED_ADMIN_AMQP_URL KINDRED_JWT_SECRET
+    export KINDRED_TLS_CA_FILE KINDRED_AMQPS_PORT
 }
 
 # Print `export NAME='value'` lines (values never contain a single quote: they are
@@ -513,6 +549,7 @@ _k_prepare_state_dir() {
     if ! _k_as_pg test -w "$_k_pg_data" -a -w "$_k_pg_sock" -a -w "$_k_pg_log"; then
         kindred_die "user $owner cannot reach $KINDRED_STATE_DIR (a parent folder is not searchable?); set KINDRED_STATE_DIR to a folder it can reach, e.g. /var/tmp/kindred"
     fi
+    _k_tls_ensure
 }
 
 # ---------------------------------------------------------------------------
@@ -560,7 +597,14 @@ password_encryption = 'scram-sha-256'
 max_connections = 300
 log_line_prefix = '%m [%p] %q%u@%d '
 log_min_messages = warning
+# TLS with the local CA's certificate: clients may ask for sslmode=verify-full.
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 EOF
+    _k_as_pg tee "$_k_pg_data/server.crt" >/dev/null <"$_k_tls_dir/server.pem"
+    _k_as_pg tee "$_k_pg_data/server.key" >/dev/null <"$_k_tls_dir/server.key"
+    _k_as_pg chmod 600 "$_k_pg_data/server.key"
     # Local socket: only the OS user that owns the server, as superuser `postgres`
     # (peer). TCP: 127.0.0.1 only, passwords for every role. Nothing else.
     _k_as_pg tee "$_k_pg_data/pg_hba.conf" >/dev/null <<EOF
@@ -717,9 +761,17 @@ _k_rmq_write_config() {
     fi
     : >"$_k_rmq_dir/rabbitmq-env.conf"
     echo '[].' >"$_k_rmq_dir/enabled_plugins"
-    cat >"$_k_rmq_dir/rabbitmq.conf" <<'EOF'
+    cat >"$_k_rmq_dir/rabbitmq.conf" <<EOF
 # Written by scripts/lib/stack.sh before every start; edit the script, not this file.
 # Address and port come from RABBITMQ_NODE_IP_ADDRESS / RABBITMQ_NODE_PORT.
+# TLS (amqps://) on loopback too, with the local CA's certificate; client certificates
+# are not asked for (users log in with passwords).
+listeners.ssl.1 = 127.0.0.1:$KINDRED_AMQPS_PORT
+ssl_options.cacertfile = $_k_tls_dir/ca.pem
+ssl_options.certfile = $_k_tls_dir/server.pem
+ssl_options.keyfile = $_k_tls_dir/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 # `guest` is deleted after start; until then it may only log in from loopback.
 loopback_users.guest = true
 log.file.level = info
@@ -733,7 +785,7 @@ EOF
 # that PostgreSQL starts and is provisioned while the broker boots (~5-10 s).
 _k_rmq_launch() {
     if _k_rmq_running; then
-        local want="$KINDRED_AMQP_PORT $KINDRED_AMQP_DIST_PORT $KINDRED_AMQP_NODENAME"
+        local want="$KINDRED_AMQP_PORT $KINDRED_AMQP_DIST_PORT $KINDRED_AMQP_NODENAME $KINDRED_AMQPS_PORT"
         local have
         have=$(cat "$_k_rmq_running_file" 2>/dev/null || true)
         if [[ -n "$have" && "$have" != "$want" ]]; then
@@ -745,6 +797,7 @@ _k_rmq_launch() {
     rm -f "$_k_rmq_pid_file" # stale (crash, reboot)
     _k_require_free_port "$KINDRED_AMQP_PORT" KINDRED_AMQP_PORT
     _k_require_free_port "$KINDRED_AMQP_DIST_PORT" KINDRED_AMQP_DIST_PORT
+    _k_require_free_port "$KINDRED_AMQPS_PORT" KINDRED_AMQPS_PORT
     # Another Erlang node with our name (e.g. another checkout's stack) would make
     # ours fail to start with an obscure message.
     local short=${KINDRED_AMQP_NODENAME%@*}
@@ -766,7 +819,7 @@ _k_rmq_launch() {
         exec setsid -f "$KINDRED_RABBIT_BIN/rabbitmq-server" \
             >>"$_k_rmq_dir/log/startup.log" 2>&1 </dev/null 9>&-
     )
-    echo "$KINDRED_AMQP_PORT $KINDRED_AMQP_DIST_PORT $KINDRED_AMQP_NODENAME" >"$_k_rmq_running_file"
+    echo "$KINDRED_AMQP_PORT $KINDRED_AMQP_DIST_PORT $KINDRED_AMQP_NODENAME $KINDRED_AMQPS_PORT" >"$_k_rmq_running_file"
     KINDRED_STARTED_AMQP=1
 }
 
@@ -854,7 +907,8 @@ kindred_start_stack() {
     _k_validate_port KINDRED_PG_PORT "$KINDRED_PG_PORT"
     _k_validate_port KINDRED_AMQP_PORT "$KINDRED_AMQP_PORT"
     _k_validate_port KINDRED_AMQP_DIST_PORT "$KINDRED_AMQP_DIST_PORT"
-    _k_require_distinct_ports KINDRED_PG_PORT KINDRED_AMQP_PORT KINDRED_AMQP_DIST_PORT
+    _k_validate_port KINDRED_AMQPS_PORT "$KINDRED_AMQPS_PORT"
+    _k_require_distinct_ports KINDRED_PG_PORT KINDRED_AMQP_PORT KINDRED_AMQP_DIST_PORT KINDRED_AMQPS_PORT
     [[ "$KINDRED_AMQP_NODENAME" == ?*@?* ]] || kindred_die "KINDRED_AMQP_NODENAME must look like name@host, not '$KINDRED_AMQP_NODENAME'"
 
     _k_lock
