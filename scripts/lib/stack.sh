@@ -772,7 +772,7 @@ ssl_options.certfile = $_k_tls_dir/server.pem
 ssl_options.keyfile = $_k_tls_dir/server.key
 ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
-# `guest` is deleted after start; until then it may only log in from loopback.
+# 'guest' is deleted after start; until then it may only log in from loopback.
 loopback_users.guest = true
 log.file.level = info
 log.console = false
