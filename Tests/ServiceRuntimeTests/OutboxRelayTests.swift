@@ -12,28 +12,20 @@ import Testing
 struct OutboxRelayTests {
     /// A new database with the shared tables, dropped by `close`.
     struct Scratch {
-        let name: String
-        let pool: DatabasePool
+        let database: ScratchDatabase
         let broker: AMQPConnection
         let exchange: String
 
+        var pool: DatabasePool { database.pool }
+
         static func make() async throws -> Scratch {
-            let name = TestEnvironment.uniqueName("relay_test_")
-            let admin = DatabasePool(
-                connectionString: try TestEnvironment.adminDatabaseURL(), size: 1, logger: TestEnvironment.logger("db"))
-            defer { admin.close() }
-            try await admin.withConnection { try $0.execute("CREATE DATABASE \(name)") }
-            let pool = DatabasePool(
-                connectionString: try TestEnvironment.adminDatabaseURL(database: name), size: 2,
-                logger: TestEnvironment.logger("db"))
-            try await Migrator(pool: pool, logger: TestEnvironment.logger("migrations"))
-                .migrate(component: SharedMigrations.component, SharedMigrations.all)
+            let database = try await ScratchDatabase.make([(SharedMigrations.component, SharedMigrations.all)])
             let broker = AMQPConnection(
                 endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "relay-tests",
                 logger: TestEnvironment.logger("amqp"))
             let exchange = TestEnvironment.uniqueName("relay.")
             try await broker.declare(Topology(exchanges: [ExchangeDeclaration(name: exchange, durable: false)]))
-            return Scratch(name: name, pool: pool, broker: broker, exchange: exchange)
+            return Scratch(database: database, broker: broker, exchange: exchange)
         }
 
         func relay(maxMessageBytes: Int = ConsumerLimits.defaultMaxMessageBytes) -> OutboxRelay {
@@ -81,11 +73,7 @@ struct OutboxRelayTests {
 
         func close() async {
             broker.close()
-            pool.close()
-            let admin = try? DatabasePool(
-                connectionString: TestEnvironment.adminDatabaseURL(), size: 1, logger: TestEnvironment.logger("db"))
-            _ = try? await admin?.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-            admin?.close()
+            await database.drop()
         }
     }
 
