@@ -117,16 +117,7 @@ extension WalkingSkeletonTests {
         // the user signing in and refreshing.
         let beforeSuspension = try json(try await send("POST", "\(api)/auth/login", body: credentials))
         let lastRefresh = try #require(beforeSuspension["refreshToken"] as? String)
-        let broker = AMQPConnection(
-            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "e2e-suspend",
-            logger: TestEnvironment.logger("amqp"))
-        defer { broker.close() }
-        await broker.waitUntilConnected()
-        let suspended = Envelope(
-            source: .profile, time: Date(), subject: userID,
-            data: UserSuspended(userId: try #require(UUID(uuidString: userID)), reason: "tests", sequence: 1),
-            correlationID: "suspension-test")
-        try await EventPublisher(connection: broker, service: .profile).publish(suspended)
+        try await suspend(userID)
         var refused: HTTPResponse?
         #expect(
             try await eventually {

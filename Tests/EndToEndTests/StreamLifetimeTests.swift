@@ -35,16 +35,7 @@ extension WalkingSkeletonTests {
             try expectProblem(third, status: 429, "a third stream of the same user")
             #expect(third.headers["retry-after"] != nil)
 
-            let broker = AMQPConnection(
-                endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "e2e-streams",
-                logger: TestEnvironment.logger("amqp"))
-            defer { broker.close() }
-            await broker.waitUntilConnected()
-            let suspended = Envelope(
-                source: .profile, time: Date(), subject: userID,
-                data: UserSuspended(userId: try #require(UUID(uuidString: userID)), reason: "tests", sequence: 1),
-                correlationID: "stream-suspension-test")
-            try await EventPublisher(connection: broker, service: .profile).publish(suspended)
+            try await suspend(userID)
             for stream in [first, second] {
                 var end: EventStreamReader.Frame?
                 for _ in 0..<30 {

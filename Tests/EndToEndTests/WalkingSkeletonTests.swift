@@ -31,6 +31,19 @@ struct WalkingSkeletonTests {
         #expect(problem["type"] is String)
     }
 
+    /// Publishes `UserSuspended` for `userID` as an operator would (`kindred publish`).
+    func suspend(_ userID: String) async throws {
+        let broker = AMQPConnection(
+            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "e2e-suspend", logger: TestEnvironment.logger("amqp"))
+        defer { broker.close() }
+        await broker.waitUntilConnected()
+        let suspended = Envelope(
+            source: .profile, time: Date(), subject: userID,
+            data: UserSuspended(userId: try #require(UUID(uuidString: userID)), reason: "tests", sequence: 1),
+            correlationID: "suspension-test")
+        try await EventPublisher(connection: broker, service: .profile).publish(suspended)
+    }
+
     @Test("the walk-through of the README works against six real processes")
     func walkThrough() async throws {
         try await RunningSuite.run { suite in
