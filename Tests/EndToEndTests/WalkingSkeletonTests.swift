@@ -34,7 +34,8 @@ struct WalkingSkeletonTests {
     /// Publishes `UserSuspended` for `userID` as an operator would (`kindred publish`).
     func suspend(_ userID: String) async throws {
         let broker = AMQPConnection(
-            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "e2e-suspend", logger: TestEnvironment.logger("amqp"))
+            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "e2e-suspend",
+            logger: TestEnvironment.logger("amqp"))
         defer { broker.close() }
         await broker.waitUntilConnected()
         let suspended = Envelope(

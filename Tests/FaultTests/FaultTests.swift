@@ -40,10 +40,9 @@ struct FaultTests {
     /// another service is 503 with `Retry-After` at once, not a hang.
     func expectOutageAnswers(_ suite: RunningSuite) async throws {
         let http = HTTPClient(timeout: .seconds(10))
-        let ready = suite.adminURL(of: .profile) + "/ready"
+        let ready = "http://127.0.0.1:\(suite.ports[.profile] ?? 0)/ready"
         let notReady = try await eventually { try await http.send("GET", ready).status == 503 }
         #expect(notReady, "profile still reports ready without a broker")
-        #expect(try await http.send("GET", ready).text.contains("broker"))
         let email = "\(TestEnvironment.uniqueName("outage-"))@example.com"
         let registered = try await http.send(
             "POST", "\(suite.gatewayURL)/v1/auth/register", headers: ["Content-Type": "application/json"],
@@ -58,6 +57,11 @@ struct FaultTests {
         #expect(profile.status == 503, "\(profile.text)")
         #expect(profile.headers["retry-after"] == "5")
         #expect(profile.headers["content-type"] == "application/problem+json")
+        for leak in ["5672", "127.0.0.1", "amqp", "socket"] {
+            #expect(!profile.text.contains(leak), "the 503 shows an internal error: \(profile.text)")
+            #expect(!(try await http.send("GET", ready).text.contains(leak)), "the public /ready shows \(leak)")
+        }
+        #expect(try await http.send("GET", suite.adminURL(of: .profile) + "/ready").text.contains("broker"))
         #expect(ContinuousClock.now - started < .seconds(5), "the gateway made the caller wait for a dead broker")
     }
 

@@ -207,6 +207,48 @@ struct KindredCLITests {
         #expect(throws: CLIError.self) { try DeadSelection.parse(["--type", "NoSuchEvent"]).queues() }
     }
 
+    @Test("dead replay leaves requests in .dead unless forced, and a forced one goes back without its deadline")
+    func deadRequestsNeedForce() async throws {
+        let broker = try await environment().broker()
+        defer { broker.close() }
+        let original = TestEnvironment.uniqueName("CliRequests.tests.")
+        let dead = EventRegistry.deadQueueName(for: original)
+        try await broker.declare(
+            Topology(
+                queues: [original, dead].map {
+                    QueueDeclaration(name: $0, durable: false, arguments: ["x-expires": .int(60_000)])
+                }))
+        let past = RequestHeader.value(of: Date().addingTimeInterval(-600))
+        for (id, type) in [("request", "ProfileUpdateRequested"), ("fact", "UserRegistered")] {
+            try await broker.publish(
+                OutgoingMessage(
+                    exchange: "", routingKey: dead, body: Array("x".utf8),
+                    properties: MessageProperties(
+                        messageID: id, type: type,
+                        headers: [
+                            DeadLetterHeader.reason: .string("handler-failed"),
+                            DeadLetterHeader.originalQueue: .string(original), RequestHeader.deadline: past,
+                        ]),
+                    mandatory: true))
+        }
+        let selection = try DeadSelection.parse(["--queue", dead])
+        let (_, sent) = try await DeadLetters.replay(broker: broker, selection: selection, max: 10, rate: nil)
+        #expect(sent.map(\.messageID) == ["fact"], "the request stays: its requester gave up long ago")
+        #expect(
+            try await DeadLetters.peek(broker: broker, selection: selection, max: 10).map(\.messageID) == ["request"])
+        let (_, forced) = try await DeadLetters.replay(
+            broker: broker, selection: selection, max: 10, rate: nil, includeRequests: true)
+        #expect(forced.map(\.messageID) == ["request"])
+        let back = try await broker.consume(queue: original, prefetch: 10)
+        var returned: [String: Delivery] = [:]
+        for try await delivery in back {
+            broker.acknowledge(delivery)
+            returned[delivery.properties.messageID ?? "?"] = delivery
+            if returned.count == 2 { break }
+        }
+        #expect(returned["request"]?.properties.headers[RequestHeader.deadline] == nil, "applied whatever it said")
+    }
+
     @Test("an unreachable broker is exit code 3 with a message naming it")
     func unreachableBroker() async throws {
         var environment = try environment()
