@@ -71,6 +71,9 @@ public final class AMQPConnection: Sendable {
     /// Whether the connection is up now (for `/ready`).
     public var isConnected: Bool { mailbox.state.withLock { $0.isConnected } }
 
+    /// Up and not closed by its owner: an acknowledgement sent now reaches the broker.
+    public var isOpen: Bool { mailbox.state.withLock { $0.isConnected && !$0.isClosed } }
+
     /// How many times the connection was established (1 if it never failed).
     public var connectionsMade: Int { mailbox.state.withLock { $0.connectionsMade } }
 

@@ -39,6 +39,12 @@ final class AMQPOwner {
     /// No pending confirm is due before this (it may be earlier than the real earliest:
     /// then one scan finds nothing due and moves it on).
     private var earliestConfirmDeadline: ContinuousClock.Instant?
+    /// Set while the broker blocks this connection's publishing (resource alarm): it then
+    /// stops reading the socket, so a publish written now could block this thread — and
+    /// with it heartbeats, acknowledgements and every timeout. Publishes wait here instead.
+    private var publishingBlocked = false
+    private var heldPublishes:
+        [(message: OutgoingMessage, deadline: ContinuousClock.Instant, complete: AMQPConnection.PublishCompletion)] = []
 
     init(endpoint: AMQPEndpoint, mailbox: SharedMailbox, logger: Logger) {
         self.endpoint = endpoint
@@ -64,7 +70,11 @@ final class AMQPOwner {
             } catch {
                 let reason = (error as? AMQPError)?.description ?? "\(error)"
                 markDisconnected(reason)
-                failInFlight(AMQPError.connectionLost(reason))
+                if case AMQPError.refused(let why) = error {
+                    failInFlight(AMQPError.refused(why))
+                } else {
+                    failInFlight(AMQPError.connectionLost(reason))
+                }
                 if !isClosed {
                     logger.warning("broker connection down", metadata: ["error": "\(reason)"])
                 }
@@ -212,6 +222,9 @@ final class AMQPOwner {
     private func failInFlight(_ error: AMQPError) {
         for pending in pendingConfirms.values { pending.complete(.failure(error)) }
         pendingConfirms = [:]
+        for held in heldPublishes { held.complete(.failure(error)) }
+        heldPublishes = []
+        publishingBlocked = false
         earliestConfirmDeadline = nil
         returnedMessageIDs = []
     }
@@ -295,6 +308,9 @@ final class AMQPOwner {
             return
         }
         switch command {
+        case .publish(let message, let deadline, let complete) where publishingBlocked:
+            heldPublishes.append((message, deadline, complete))
+            earliestConfirmDeadline = min(earliestConfirmDeadline ?? deadline, deadline)
         case .publish(let message, let deadline, let complete):
             let tag = nextPublishTag
             let status = publish(message, on: state)
@@ -549,11 +565,23 @@ final class AMQPOwner {
         case kindred_channel_close_method, kindred_connection_close_method:
             var text = [CChar](repeating: 0, count: 512)
             kindred_amqp_describe_close(frame.payload.method, &text, text.count)
+            let code =
+                frame.payload.method.id == kindred_channel_close_method
+                ? decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee.reply_code
+                : decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee.reply_code
+            // Access refused, not found, precondition failed: the broker refused something we
+            // sent (a publish it will never take), not a failure of the connection as such.
+            if [403, 404, 406].contains(code) { throw AMQPError.refused(cText(text)) }
             throw AMQPError.connectionLost(cText(text))
         case kindred_connection_blocked_method:
+            publishingBlocked = true
             logger.warning("the broker blocked publishing (resource alarm)")
         case kindred_connection_unblocked_method:
+            publishingBlocked = false
             logger.info("the broker unblocked publishing")
+            let held = heldPublishes
+            heldPublishes = []
+            for publish in held { try execute(.publish(publish.message, deadline: publish.deadline, publish.complete)) }
         default:
             break
         }
@@ -595,10 +623,19 @@ final class AMQPOwner {
         for (tag, pending) in pendingConfirms {
             if pending.deadline <= now {
                 pendingConfirms.removeValue(forKey: tag)
+                if let id = pending.messageID { returnedMessageIDs.remove(id) }
                 pending.complete(.failure(AMQPError.confirmTimeout))
             } else {
                 next = min(next ?? pending.deadline, pending.deadline)
             }
+        }
+        heldPublishes.removeAll { held in
+            guard held.deadline <= now else {
+                next = min(next ?? held.deadline, held.deadline)
+                return false
+            }
+            held.complete(.failure(AMQPError.confirmTimeout))
+            return true
         }
         earliestConfirmDeadline = next
     }

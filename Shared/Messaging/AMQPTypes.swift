@@ -58,9 +58,17 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         let secure = components.scheme == "amqps"
         var tls = secure ? AMQPTLSOptions() : nil
+        var heartbeat = heartbeatSeconds
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
-            guard secure, !value.isEmpty || item.name == "verify" else {
+            if item.name == "heartbeat" {
+                guard let seconds = Int(value), (0...3600).contains(seconds) else {
+                    throw .invalidURL("heartbeat must be seconds from 0 to 3600, not '\(value)'")
+                }
+                heartbeat = seconds
+                continue
+            }
+            guard secure, !value.isEmpty else {
                 throw .invalidURL("query option \(item.name) needs amqps:// and a value")
             }
             switch item.name {
@@ -73,7 +81,9 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
                 }
                 tls?.verifyPeer = value == "verify_peer"
             default:
-                throw .invalidURL("unknown query option \(item.name) (known: cacertfile, certfile, keyfile, verify)")
+                throw .invalidURL(
+                    "unknown query option \(item.name) (known: heartbeat, and with amqps: cacertfile, certfile, keyfile, verify)"
+                )
             }
         }
         if let tls {
@@ -93,7 +103,7 @@ public struct AMQPEndpoint: Sendable, Equatable, CustomStringConvertible {
             vhostPart.isEmpty ? "/" : (vhostPart.removingPercentEncoding ?? vhostPart)
         self.user = components.user ?? "guest"
         self.password = components.password ?? "guest"
-        self.heartbeatSeconds = heartbeatSeconds
+        self.heartbeatSeconds = heartbeat
     }
 
     /// The URL without the password (or the TLS files), safe to log.

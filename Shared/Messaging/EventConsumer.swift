@@ -72,8 +72,11 @@ public struct ConsumerLimits: Sendable, Equatable {
 /// once" on classic queues.
 public protocol RedeliveryLedger: Sendable {
     /// Records one more redelivery of `messageKey` from `queue`; returns how many there
-    /// have been so far, this one included.
+    /// have been in a row, this one included.
     func recordRedelivery(queue: String, messageKey: String) async throws -> Int
+    /// The message was settled (handled, retried, dead-lettered or given back on purpose):
+    /// the next redelivery starts a new count.
+    func clearRedeliveries(queue: String, messageKey: String) async throws
 }
 
 /// Consumes one queue: checks each message's size and headers, decodes its envelope,
@@ -203,7 +206,35 @@ public struct EventConsumer: Sendable {
             drop(delivery, expiredAt: deadline)
             return
         }
-        if delivery.redelivered, await redeliveredTooOften(delivery) { return }
+        // A message that comes back unacknowledged is counted while it is handled: every way
+        // it can be settled here (handled, retried, dead-lettered, dropped, given back on
+        // purpose) clears the count, so only deliveries whose process died holding them add
+        // up to the limit.
+        let counted: String?
+        if delivery.redelivered {
+            switch await countRedelivery(delivery) {
+            case .overLimit: return
+            case .counted(let key): counted = key
+            case .notCounted: counted = nil
+            }
+        } else {
+            counted = nil
+        }
+        await handle(delivery, headers: trusted)
+        // Only a settlement that reached the broker ends the count: with the connection gone
+        // (a crash, a kill, a dropped link) the message comes back as if it had never been
+        // handled, and that return counts.
+        if let counted, let redeliveries, connection.isOpen {
+            do {
+                try await redeliveries.clearRedeliveries(queue: queue, messageKey: counted)
+            } catch {
+                logger.warning("cannot clear a redelivery count", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Decodes the envelope, checks its type and runs the handler, to the end.
+    private func handle(_ delivery: Delivery, headers trusted: TrustedHeaders) async {
         let header: EnvelopeHeader
         do {
             header = try codec.decodeHeader(delivery.body)
@@ -262,23 +293,33 @@ public struct EventConsumer: Sendable {
 
     /// Counts a redelivery; true (and the message dead-lettered) when there were too many.
     /// If the count cannot be kept (the database is away), the message is handled as usual.
-    private func redeliveredTooOften(_ delivery: Delivery) async -> Bool {
-        guard let redeliveries else { return false }
+    private enum RedeliveryCount {
+        case notCounted
+        case counted(key: String)
+        /// Dead-lettered already.
+        case overLimit
+    }
+
+    /// Counts a redelivery; dead-letters the message when there were too many in a row. If
+    /// the count cannot be kept (the database is away), the message is handled as usual.
+    private func countRedelivery(_ delivery: Delivery) async -> RedeliveryCount {
+        guard let redeliveries else { return .notCounted }
         let key = delivery.properties.messageID ?? "body-fnv1a-\(Self.fingerprint(delivery.body))"
         let count: Int
         do {
             count = try await redeliveries.recordRedelivery(queue: queue, messageKey: key)
         } catch {
             logger.warning("cannot count a redelivery", metadata: ["error": "\(error)"])
-            return false
+            return .notCounted
         }
-        guard count > limits.redeliveryLimit else { return false }
+        guard count > limits.redeliveryLimit else { return .counted(key: key) }
         await deadLetter(
             delivery, reason: "delivery-limit",
             error:
-                "redelivered \(count) times without being acknowledged (its consumer may have crashed on it); the limit is \(limits.redeliveryLimit)"
+                "redelivered \(count) times in a row without being settled (its consumer died holding it); the limit is \(limits.redeliveryLimit)"
         )
-        return true
+        try? await redeliveries.clearRedeliveries(queue: queue, messageKey: key)
+        return .overLimit
     }
 
     /// A stable 64-bit FNV-1a of a body, to count redeliveries of a message without an id.

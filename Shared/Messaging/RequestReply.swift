@@ -50,6 +50,8 @@ public final class RequestReplyClient: Sendable {
     private enum Slot {
         case waiting(CheckedContinuation<[UInt8], any Error>?)
         case arrived([UInt8])
+        /// The wait was cancelled before it began waiting: it must not begin.
+        case cancelled
     }
 
     public init(
@@ -125,6 +127,8 @@ public final class RequestReplyClient: Sendable {
             throw .unavailable("\(error)")
         }
         let remaining = deadline - ContinuousClock.now
+        // The confirm took the whole deadline: no answer can be waited for any more.
+        guard remaining > .zero else { throw .deadlineExceeded }
         let answer: [UInt8]
         do {
             answer = try await withThrowingTaskGroup(of: [UInt8].self) { group in
@@ -158,21 +162,31 @@ public final class RequestReplyClient: Sendable {
     private func waitForAnswer(id: String) async throws -> [UInt8] {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let early: [UInt8]? = slots.withLock { slots in
+                let early: Result<[UInt8], any Error>? = slots.withLock { slots in
                     switch slots[id] {
-                    case .arrived(let body): return body
+                    case .arrived(let body): return .success(body)
+                    case .cancelled: return .failure(CancellationError())
                     case .waiting, .none:
                         slots[id] = .waiting(continuation)
                         return nil
                     }
                 }
-                if let early { continuation.resume(returning: early) }
+                if let early { continuation.resume(with: early) }
             }
         } onCancel: {
             let waiting: CheckedContinuation<[UInt8], any Error>? = slots.withLock { slots in
-                guard case .waiting(let continuation?) = slots[id] else { return nil }
-                slots[id] = .waiting(nil)
-                return continuation
+                switch slots[id] {
+                case .waiting(let continuation?):
+                    slots[id] = .waiting(nil)
+                    return continuation
+                case .waiting(nil):
+                    // Cancelled before the wait began (a deadline already due): it must not
+                    // begin, or nothing would ever resume it.
+                    slots[id] = .cancelled
+                    return nil
+                case .arrived, .cancelled, .none:
+                    return nil
+                }
             }
             waiting?.resume(throwing: CancellationError())
         }
@@ -184,7 +198,7 @@ public final class RequestReplyClient: Sendable {
             case .waiting(let continuation):
                 if continuation == nil { slots[requestID] = .arrived(body) } else { slots[requestID] = .waiting(nil) }
                 return .some(continuation)
-            case .arrived, .none:
+            case .arrived, .cancelled, .none:
                 return .none
             }
         }

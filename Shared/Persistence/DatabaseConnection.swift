@@ -158,12 +158,18 @@ public struct ConnectionDefaults: Sendable, Equatable {
     /// Connects with these defaults before the connection string: libpq processes the
     /// arrays in order and the last value of a keyword wins, so whatever the operator's
     /// string (keyword/value or URI, expanded from `dbname`) sets overrides them.
+    ///
+    /// A default the environment already sets (`PGCONNECT_TIMEOUT`, `PGOPTIONS`) is left to
+    /// the environment, and no `options` are sent at all for a statement timeout of 0 (some
+    /// poolers refuse the startup parameter).
     func connect(_ connectionString: String) -> OpaquePointer? {
-        let pairs = [
-            ("connect_timeout", String(connectTimeoutSeconds)),
-            ("options", "-c statement_timeout=\(statementTimeoutMilliseconds)"),
-            ("dbname", connectionString),
-        ]
+        let environment = ProcessInfo.processInfo.environment
+        var pairs: [(String, String)] = []
+        if environment["PGCONNECT_TIMEOUT"] == nil { pairs.append(("connect_timeout", String(connectTimeoutSeconds))) }
+        if environment["PGOPTIONS"] == nil, statementTimeoutMilliseconds > 0 {
+            pairs.append(("options", "-c statement_timeout=\(statementTimeoutMilliseconds)"))
+        }
+        pairs.append(("dbname", connectionString))
         let keywords = pairs.map { strdup($0.0) }
         let values = pairs.map { strdup($0.1) }
         defer {

@@ -35,7 +35,10 @@ public struct Migrator: Sendable {
         let applied = try await pool.transaction { connection -> [Int] in
             // Serialises instances that start together, before anything else: even
             // `CREATE TABLE IF NOT EXISTS` fails when two sessions run it at the same time
-            // on a new database. Released at commit.
+            // on a new database. Released at commit. No statement timeout here: waiting for
+            // another instance's migrations, or building an index on a big table, may take
+            // longer than any request should.
+            try connection.execute("SET LOCAL statement_timeout = 0")
             try connection.execute("SELECT pg_advisory_xact_lock(hashtext('kindred.migrations'))")
             try connection.execute(
                 """

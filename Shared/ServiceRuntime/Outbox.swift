@@ -174,6 +174,8 @@ public final class OutboxRelay: Service, Sendable {
     private let backlog: Gauge
     private let setAside: Gauge
     private let oldestUnsentAge: Gauge
+    /// Single-row passes left to find a row the broker refuses (see `drain`); 0 normally.
+    private let isolating = Mutex(0)
     /// When the backlog was last measured: at most once a second, since every commit wakes
     /// the relay and the measurement is a query of its own.
     private let lastMeasured = Mutex(ContinuousClock.now - .seconds(60))
@@ -223,15 +225,32 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Publishes until the outbox has nothing due or publishing fails (retried on the next
     /// wake), then records the backlog.
+    ///
+    /// The broker refuses some publishes by closing the channel (no topic permission, over
+    /// `max_message_size`), which fails the whole batch in flight. The relay then publishes
+    /// one row at a time, so the row it refuses is found and set aside instead of failing
+    /// every batch after it.
     package func drain() async {
         while true {
             do {
-                let pass = try await publishBatch()
+                let single = isolating.withLock { $0 > 0 }
+                let limit = single ? 1 : batchSize
+                let pass = try await publishBatch(limit: limit, setAsideRefused: single)
+                if single {
+                    isolating.withLock { left in left = pass.setAside > 0 ? 0 : max(0, left - pass.published) }
+                }
                 if let failure = pass.failure {
-                    logger.warning("outbox relay paused", metadata: ["error": "\(failure)"])
+                    if !single, case AMQPError.refused = failure {
+                        isolating.withLock { $0 = batchSize }
+                        logger.warning(
+                            "the broker refused a message of a batch; publishing one at a time to find it",
+                            metadata: ["error": "\(failure)"])
+                    } else {
+                        logger.warning("outbox relay paused", metadata: ["error": "\(failure)"])
+                    }
                     break
                 }
-                if pass.rows < batchSize { break }
+                if pass.rows < limit { break }
             } catch {
                 logger.warning("outbox relay paused", metadata: ["error": "\(error)"])
                 break
@@ -261,14 +280,15 @@ public final class OutboxRelay: Service, Sendable {
     struct Pass {
         var rows: Int
         var published = 0
+        var setAside = 0
         var failure: (any Error)?
     }
 
-    /// Publishes one batch inside a transaction that holds the rows' locks.
-    func publishBatch() async throws -> Pass {
+    /// Publishes one batch inside a transaction that holds the rows' locks. With
+    /// `setAsideRefused` (a batch of one), a row the broker refuses is set aside.
+    func publishBatch(limit: Int, setAsideRefused: Bool) async throws -> Pass {
         let connection = publisher.connection
         let service = publisher.service
-        let limit = batchSize
         let maxBytes = maxMessageBytes
         let exchange = exchange
         let logger = logger
@@ -276,19 +296,22 @@ public final class OutboxRelay: Service, Sendable {
             let rows = try OutboxStore.due(limit: limit, on: database)
             guard !rows.isEmpty else { return Pass(rows: 0) }
             var sendable: [(row: OutboxRow, message: OutgoingMessage)] = []
+            var setAside = 0
+            func putAside(_ row: OutboxRow, _ problem: OutboxRow.Unpublishable) throws {
+                try OutboxStore.setAside(position: row.position, reason: problem.description, on: database)
+                setAside += 1
+                Counter(label: "kindred_outbox_set_aside_total", dimensions: [("reason", problem.reason)])
+                    .increment()
+                logger.error(
+                    "an outbox row cannot be published; it is set aside",
+                    metadata: [
+                        "position": "\(row.position)", "event_type": "\(row.eventType)", "reason": "\(problem)",
+                    ])
+            }
             for row in rows {
                 switch row.message(publisher: service, exchange: exchange, maxBytes: maxBytes) {
                 case .success(let message): sendable.append((row, message))
-                case .failure(let problem):
-                    try OutboxStore.setAside(position: row.position, reason: problem.description, on: database)
-                    Counter(label: "kindred_outbox_set_aside_total", dimensions: [("reason", problem.reason)])
-                        .increment()
-                    logger.error(
-                        "an outbox row cannot be published; it is set aside",
-                        metadata: [
-                            "position": "\(row.position)", "event_type": "\(row.eventType)",
-                            "reason": "\(problem)",
-                        ])
+                case .failure(let problem): try putAside(row, problem)
                 }
             }
             // Publishing is async; this closure runs on the database connection's own thread,
@@ -304,6 +327,8 @@ public final class OutboxRelay: Service, Sendable {
                 case .success: confirmed.append(row.position)
                 case .failure(let error as AMQPError) where error.isAboutTheMessage:
                     returned.append((row, "\(error)"))
+                case .failure(AMQPError.refused(let why)) where setAsideRefused:
+                    try putAside(row, OutboxRow.Unpublishable(reason: "refused", detail: why))
                 case .failure(let error): failure = failure ?? error
                 }
             }
@@ -323,7 +348,7 @@ public final class OutboxRelay: Service, Sendable {
                         "hint": "declare the topology: kindred topology --declare",
                     ])
             }
-            return Pass(rows: rows.count, published: confirmed.count, failure: failure)
+            return Pass(rows: rows.count, published: confirmed.count, setAside: setAside, failure: failure)
         }
         published.increment(by: pass.published)
         return pass
@@ -406,8 +431,10 @@ package struct RetentionJanitor: Service {
     package func sweep() async {
         for rows in expiring {
             do {
-                let deleted = try await pool.withConnection { connection in
-                    try connection.execute(
+                // One sweep of a large table may take longer than a request's statement timeout.
+                let deleted = try await pool.transaction { connection in
+                    try connection.execute("SET LOCAL statement_timeout = 0")
+                    return try connection.execute(
                         "DELETE FROM \(rows.table) WHERE \(rows.column) < now() - make_interval(secs => $1)",
                         [rows.retention.components.seconds]
                     ).affectedRows

@@ -15,6 +15,7 @@ public final class Readiness: Sendable {
     private let now: @Sendable () -> ContinuousClock.Instant
     private let started = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let cached = Mutex<(problems: [String], at: ContinuousClock.Instant)?>(nil)
+    private let checking = Mutex<Task<[String], Never>?>(nil)
 
     public init(
         connections: [AMQPConnection], pool: DatabasePool, cacheFor: Duration = .seconds(1),
@@ -50,12 +51,23 @@ public final class Readiness: Sendable {
         }
     }
 
-    /// The reasons the service is not ready; empty when it is. At most `cacheFor` old.
+    /// The reasons the service is not ready; empty when it is. At most `cacheFor` old, and
+    /// callers that find it stale share one check rather than each taking a connection.
     public func problems() async -> [String] {
-        let time = now()
-        if let recent = cached.withLock({ $0 }), time - recent.at < cacheFor { return recent.problems }
-        let problems = await check()
-        cached.withLock { $0 = (problems, time) }
+        if let recent = cached.withLock({ $0 }), now() - recent.at < cacheFor { return recent.problems }
+        let check = checking.withLock { running -> Task<[String], Never> in
+            if let running { return running }
+            let started = Task { await self.check() }
+            running = started
+            return started
+        }
+        let problems = await check.value
+        checking.withLock { running in
+            if running == check { running = nil }
+        }
+        // Stamped when the answer is known: a check that waited for a busy pool is not stale
+        // the moment it is stored.
+        cached.withLock { $0 = (problems, now()) }
         return problems
     }
 

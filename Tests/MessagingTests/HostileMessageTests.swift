@@ -12,9 +12,10 @@ extension MessagingTests {
     /// The reasons of the next `count` messages in `queue`'s `.dead` queue, acknowledged.
     func deadReasons(of queue: String, count: Int) async throws -> [String: String] {
         let dead = EventRegistry.deadQueueName(for: queue)
-        #expect(try await eventually { try await connection.status(ofQueue: dead)?.messages == count })
+        let arrived = try await eventually { try await connection.status(ofQueue: dead)?.messages == count }
+        #expect(arrived, "\(count) dead letters expected in \(dead)")
         var reasons: [String: String] = [:]
-        guard count > 0 else { return reasons }
+        guard count > 0, arrived else { return reasons }
         let deliveries = try await connection.consume(queue: dead, prefetch: 50)
         for try await delivery in deliveries {
             reasons[delivery.properties.messageID ?? "?"] =
@@ -121,7 +122,37 @@ extension MessagingTests {
         let reasons = try await deadReasons(of: queue, count: 1)
         #expect(reasons["deadly"] == "delivery-limit")
         #expect(rounds == limit + 2, "the first delivery and \(limit) redeliveries ran the handler")
-        #expect(ledger.count(of: "deadly") == limit + 1)
+        #expect(ledger.clears(of: "deadly") == 1, "the count ends with the dead letter")
+    }
+
+    @Test("a message given back on purpose (a deploy, each time) is never counted towards the redelivery limit")
+    func deliberateRequeuesDoNotCount() async throws {
+        defer { connection.close() }
+        let queue = try await declareQueue("UserRegistered", dead: true)
+        let ledger = CountingLedger()
+        try await connection.publish(
+            message("UserRegistered", body: try registeredEnvelope(subject: "patient"), id: "patient"))
+        let limit = 2
+        for _ in 0..<(limit + 3) {
+            let started = Counter()
+            let consumer = EventConsumer(
+                connection: connection, queue: queue, acceptedTypes: ["UserRegistered"],
+                limits: ConsumerLimits(redeliveryLimit: limit), redeliveries: ledger,
+                logger: TestEnvironment.logger("consumer")
+            ) { _, _ in
+                started.increment()
+                try await Task.sleep(for: .seconds(60))
+            }
+            let task = Task { try await consumer.run() }
+            #expect(try await eventually { started.value == 1 })
+            // Shutting down: the handler is cancelled and the message goes back.
+            task.cancel()
+            _ = await task.result
+            #expect(try await eventually { try await connection.status(ofQueue: queue)?.messages == 1 })
+        }
+        #expect(try await connection.status(ofQueue: EventRegistry.deadQueueName(for: queue))?.messages == 0)
+        #expect(ledger.count(of: "patient") == 0, "each return on purpose cleared the count")
+        #expect(ledger.clears(of: "patient") == limit + 2, "every redelivered round was counted, then cleared")
     }
 
     @Test("a handler cancelled by a shutdown gives its message back untouched, even on its last attempt")
@@ -205,7 +236,14 @@ final class CountingLedger: RedeliveryLedger {
         }
     }
 
+    func clearRedeliveries(queue: String, messageKey: String) async throws {
+        counts.withLock { $0[messageKey] = nil }
+        cleared.withLock { $0.append(messageKey) }
+    }
+
     func count(of key: String) -> Int { counts.withLock { $0[key] ?? 0 } }
+    func clears(of key: String) -> Int { cleared.withLock { $0.filter { $0 == key }.count } }
+    private let cleared = Mutex<[String]>([])
 }
 
 extension MessagingTests {

@@ -141,4 +141,31 @@ struct OutboxRelayTests {
         #expect(try await eventually { try await scratch.broker.status(ofQueue: queue)?.messages == 1 })
         await scratch.close()
     }
+
+    @Test("a row the broker refuses (over its max_message_size) is found one at a time and set aside; the rest go")
+    func refusedRowIsIsolated() async throws {
+        let scratch = try await Scratch.make()
+        let queue = try await scratch.queue(for: "ProfileCreated")
+        let before = try await scratch.insert(type: "ProfileCreated", body: try envelope())
+        // Larger than the broker takes (16 MiB), smaller than this relay's own limit: only the
+        // broker's refusal, which closes the channel, can stop it.
+        let refused = try await scratch.insert(
+            type: "ProfileCreated", body: String(repeating: "x", count: ConsumerLimits.defaultMaxMessageBytes + 1))
+        let after = try await scratch.insert(type: "ProfileCreated", body: try envelope())
+        let relay = scratch.relay(maxMessageBytes: 2 * ConsumerLimits.defaultMaxMessageBytes)
+        let isolated = try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
+            await relay.drain()
+            return try await scratch.row(refused)?.string("set_aside_at") != nil
+        }
+        #expect(isolated, "the refused row was never set aside")
+        #expect(try await scratch.row(refused)?.string("last_error")?.hasPrefix("refused") == true)
+        _ = try await eventually {
+            await relay.drain()
+            return try await scratch.row(after)?.string("published_at") != nil
+        }
+        #expect(try await scratch.row(before)?.string("published_at") != nil)
+        #expect(try await scratch.row(after)?.string("published_at") != nil)
+        #expect(try await eventually { try await scratch.broker.status(ofQueue: queue)?.messages == 2 })
+        await scratch.close()
+    }
 }

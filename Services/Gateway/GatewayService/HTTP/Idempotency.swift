@@ -14,7 +14,7 @@ import ServiceRuntime
 ///
 /// Keys are scoped to the signed-in user (or shared by anonymous callers, where replaying
 /// needs the very same body, password included) and kept for 24 hours, then deleted by the
-/// janitor. A 5xx answer is not stored, so the client's retry runs again.
+/// janitor. A 5xx or 429 answer is not stored, so the client's retry runs again.
 ///
 /// Tokens are never stored. A route that signs a user in (`Replay.signIn`) records only
 /// who was signed in, and a replay signs that user in again with fresh tokens (the replay
@@ -103,19 +103,23 @@ struct Idempotency: Sendable {
         } catch let problem as Problem {
             answer = problem.answer(instance: request.uri.path)
         } catch {
-            try? await pool.withConnection { try IdempotencyStore.release(scope: scope, key: key, on: $0) }
+            try? await pool.withConnection {
+                try IdempotencyStore.release(scope: scope, key: key, claimedAt: time, on: $0)
+            }
             throw error
         }
         try? await pool.withConnection { connection in
-            if answer.status.code >= 500 {
-                try IdempotencyStore.release(scope: scope, key: key, on: connection)
+            // A 5xx or a 429 says "try again later": storing it would answer the retry the same
+            // way for a day.
+            if answer.status.code >= 500 || answer.status == .tooManyRequests {
+                try IdempotencyStore.release(scope: scope, key: key, claimedAt: time, on: connection)
             } else if case .signIn = replay, answer.status.kind == .successful,
                 let tokens = try? KindredJSON.sharedDecoder.decode(TokenResponse.self, from: Data(answer.body))
             {
                 try IdempotencyStore.storeSignIn(
-                    of: tokens.userId, status: answer.status, scope: scope, key: key, on: connection)
+                    of: tokens.userId, status: answer.status, scope: scope, key: key, claimedAt: time, on: connection)
             } else {
-                try IdempotencyStore.store(answer, scope: scope, key: key, on: connection)
+                try IdempotencyStore.store(answer, scope: scope, key: key, claimedAt: time, on: connection)
             }
         }
         return try answer.response(from: request, context: context)

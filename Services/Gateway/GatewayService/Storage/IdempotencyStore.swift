@@ -3,6 +3,11 @@ import HTTPTypes
 import Persistence
 
 /// The SQL of `Idempotency`: one row per (scope, key).
+///
+/// A claim is identified by its `created_at` (the claiming request's time): the request
+/// that holds it stores or releases its row only while it still holds it, so a request
+/// whose lease ran out and was taken over cannot write its answer (or its signed-in user)
+/// under another request's body.
 enum IdempotencyStore {
     enum Claim: Sendable {
         case claimed, inProgress, mismatch
@@ -54,28 +59,37 @@ enum IdempotencyStore {
                 retryAfter: row.int("retry_after")))
     }
 
-    static func store(_ answer: Answer, scope: String, key: String, on connection: DatabaseConnection) throws {
+    static func store(
+        _ answer: Answer, scope: String, key: String, claimedAt: Date, on connection: DatabaseConnection
+    ) throws {
         try connection.execute(
             """
-            UPDATE idempotency_keys SET status = $3, content_type = $4, retry_after = $5, body = decode($6, 'base64')
-            WHERE scope = $1 AND key = $2
+            UPDATE idempotency_keys SET status = $3, content_type = $4, retry_after = $5, body = decode($6, 'base64'),
+                signed_in_user = NULL
+            WHERE scope = $1 AND key = $2 AND created_at = $7 AND status IS NULL
             """,
             [
                 scope, key, answer.status.code, answer.contentType, answer.retryAfter,
-                Data(answer.body).base64EncodedString(),
+                Data(answer.body).base64EncodedString(), claimedAt,
             ])
     }
 
     /// Records that the request signed `userID` in, without the tokens it answered with.
     static func storeSignIn(
-        of userID: UUID, status: HTTPResponse.Status, scope: String, key: String, on connection: DatabaseConnection
+        of userID: UUID, status: HTTPResponse.Status, scope: String, key: String, claimedAt: Date,
+        on connection: DatabaseConnection
     ) throws {
         try connection.execute(
-            "UPDATE idempotency_keys SET status = $3, signed_in_user = $4 WHERE scope = $1 AND key = $2",
-            [scope, key, status.code, userID])
+            """
+            UPDATE idempotency_keys SET status = $3, signed_in_user = $4, body = NULL, content_type = NULL
+            WHERE scope = $1 AND key = $2 AND created_at = $5 AND status IS NULL
+            """,
+            [scope, key, status.code, userID, claimedAt])
     }
 
-    static func release(scope: String, key: String, on connection: DatabaseConnection) throws {
-        try connection.execute("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", [scope, key])
+    static func release(scope: String, key: String, claimedAt: Date, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at = $3 AND status IS NULL",
+            [scope, key, claimedAt])
     }
 }
