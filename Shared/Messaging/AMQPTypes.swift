@@ -142,6 +142,17 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+extension AMQPError {
+    /// The broker declined this one message (returned it, or nacked it): trying it again
+    /// later may work, and it says nothing about the connection.
+    public var isAboutTheMessage: Bool {
+        switch self {
+        case .unroutable, .nacked: true
+        default: false
+        }
+    }
+}
+
 /// A header value of the kinds Kindred writes.
 public enum HeaderValue: Sendable, Hashable {
     case string(String)

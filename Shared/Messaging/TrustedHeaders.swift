@@ -47,17 +47,25 @@ public struct TrustedHeaders: Sendable, Equatable {
                     name: ReplayHeader.replayID, problem: "must be text of 1 to \(maximumReplayIDLength) bytes",
                     value: value))
         }
+        switch deadline(in: headers) {
+        case .success(let deadline): trusted.deadline = deadline
+        case .failure(let bad): return .failure(bad)
+        }
+        return .success(trusted)
+    }
+
+    /// The request deadline alone (`x-kindred-deadline`), checked the same way.
+    static func deadline(in headers: [String: HeaderValue]) -> Result<Date?, BadHeader> {
         switch headers[RequestHeader.deadline] {
-        case nil: break
+        case nil: return .success(nil)
         // From 2000 to 2200: anything else is not a deadline a Kindred service wrote.
         case .int(let value) where (946_684_800_000...7_258_118_400_000).contains(value):
-            trusted.deadline = Date(timeIntervalSince1970: Double(value) / 1000)
+            return .success(Date(timeIntervalSince1970: Double(value) / 1000))
         case let value?:
             return .failure(
                 BadHeader(
                     name: RequestHeader.deadline, problem: "must be a time in Unix milliseconds", value: value))
         }
-        return .success(trusted)
     }
 }
 
@@ -94,8 +102,7 @@ extension Delivery {
     /// Deadlines are wall-clock times the requester wrote, so this reads the real clock,
     /// never a handler's injected one.
     public func checkDeadline(now: Date = Date()) throws {
-        guard properties.headers[RequestHeader.deadline] != nil,
-            let deadline = (try? TrustedHeaders.read(properties.headers).get())?.deadline, now >= deadline
+        guard case .success(let deadline?) = TrustedHeaders.deadline(in: properties.headers), now >= deadline
         else { return }
         throw RequestExpired(deadline: deadline)
     }

@@ -335,34 +335,25 @@ public final class OutboxRelay: Service, Sendable {
             try OutboxStore.markPublished(confirmed, on: database)
             for (row, error) in returned {
                 try OutboxStore.deferRetry(position: row.position, error: error, on: database)
-                Counter(label: "kindred_outbox_unroutable_total", dimensions: [("event_type", row.eventType)])
-                    .increment()
-                let expected = EventRegistry.descriptor(for: EventType(rawValue: row.eventType))?.consumers.map {
-                    EventRegistry.queueName(for: EventType(rawValue: row.eventType), consumer: $0)
-                }
+                let type = EventType(rawValue: row.eventType)
+                let expected = (EventRegistry.descriptor(for: type)?.consumers ?? []).map {
+                    EventRegistry.queueName(for: type, consumer: $0)
+                }.joined(separator: ",")
+                Counter(
+                    label: "kindred_outbox_unroutable_total",
+                    dimensions: [("event_type", row.eventType), ("expected_queues", expected)]
+                ).increment()
                 logger.warning(
                     "the broker returned an event: no queue is bound for it yet; it stays unsent and is tried again",
                     metadata: [
                         "event_type": "\(row.eventType)", "event_id": "\(row.eventID)", "error": "\(error)",
-                        "expected_queues": "\((expected ?? []).joined(separator: ","))",
-                        "hint": "declare the topology: kindred topology --declare",
+                        "expected_queues": "\(expected)", "hint": "declare the topology: kindred topology --declare",
                     ])
             }
             return Pass(rows: rows.count, published: confirmed.count, setAside: setAside, failure: failure)
         }
         published.increment(by: pass.published)
         return pass
-    }
-}
-
-extension AMQPError {
-    /// The broker refused this one message (returned it, or nacked it): trying it again
-    /// later may work, and it says nothing about the connection.
-    var isAboutTheMessage: Bool {
-        switch self {
-        case .unroutable, .nacked: true
-        default: false
-        }
     }
 }
 

@@ -11,6 +11,8 @@ public struct KindredRequestContext: RequestContext, RemoteAddressRequestContext
     /// The user whose access token an earlier middleware already verified for this
     /// request (the gateway's rate limit does), so a handler need not verify it again.
     public var verifiedUserID: UUID?
+    /// When that verified token runs out.
+    public var verifiedTokenExpiry: Date?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

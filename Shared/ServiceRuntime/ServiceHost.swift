@@ -72,13 +72,27 @@ public final class KindredRuntime: Sendable {
         _ delivery: Delivery, header: EnvelopeHeader,
         _ effects: @escaping @Sendable (DatabaseConnection) throws -> Void
     ) async throws {
+        try await handleOnce(delivery, header: header, alreadyHandled: { _ in }, effects: effects)
+    }
+
+    /// The same, for a handler that answers: `effects` gives the answer of a first delivery,
+    /// `alreadyHandled` that of a message this queue already processed (read in the same
+    /// transaction).
+    public func handleOnce<T: Sendable>(
+        _ delivery: Delivery, header: EnvelopeHeader,
+        alreadyHandled: @escaping @Sendable (DatabaseConnection) throws -> T,
+        effects: @escaping @Sendable (DatabaseConnection) throws -> T
+    ) async throws -> T {
         let messageID = header.id.uuidString
-        try await transaction { connection in
-            guard try Inbox.claim(delivery, messageID: messageID, on: connection) else { return }
-            try effects(connection)
+        return try await transaction { connection in
+            guard try Inbox.claim(delivery, messageID: messageID, on: connection) else {
+                return try alreadyHandled(connection)
+            }
+            let result = try effects(connection)
             // Checked last, right before the commit: a request whose requester gave up while
             // it was handled is rolled back, never applied late.
             try delivery.checkDeadline()
+            return result
         }
     }
 }

@@ -38,8 +38,9 @@ struct RateLimitMiddleware: RouterMiddleware {
         let decision: RateLimiter.Decision
         if path.hasPrefix("/v1/auth/") {
             decision = auth.take(clientKey(request, context: context))
-        } else if let userID = try? authenticator.userID(of: request) {
+        } else if let (userID, expiry) = try? authenticator.signedIn(request) {
             context.verifiedUserID = userID
+            context.verifiedTokenExpiry = expiry
             decision = api.take("user:\(userID.uuidString)")
         } else {
             decision = api.take(clientKey(request, context: context))

@@ -43,7 +43,8 @@ struct Idempotency: Sendable {
     }
 
     /// The rows the janitor deletes: keys after their 24 hours.
-    static let expiring = ExpiringRows(table: "idempotency_keys", column: "created_at", retention: .seconds(24 * 3600))
+    static let expiring = ExpiringRows(
+        table: "idempotency_keys", column: "created_at", retention: .seconds(Int64(retention)))
 
     /// Runs `handler` once per key; `limit` is the route's body limit.
     func run(

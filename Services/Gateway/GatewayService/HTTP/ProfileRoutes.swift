@@ -99,6 +99,13 @@ struct Authenticator: Sendable {
         try signedIn(request).userID
     }
 
+    /// The signed-in user and token expiry a middleware already verified, or the request's
+    /// token checked now.
+    func signedIn(_ request: Request, context: KindredRequestContext) throws -> (userID: UUID, expiresAt: Date) {
+        if let user = context.verifiedUserID, let expiry = context.verifiedTokenExpiry { return (user, expiry) }
+        return try signedIn(request)
+    }
+
     /// The user of the request's access token, and when that token runs out.
     func signedIn(_ request: Request) throws -> (userID: UUID, expiresAt: Date) {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {

@@ -31,7 +31,7 @@ struct EventStreamRoute: Sendable {
     }
 
     func stream(_ request: Request, context: KindredRequestContext) async throws -> Response {
-        let (user, expiresAt) = try authenticator.signedIn(request)
+        let (user, expiresAt) = try authenticator.signedIn(request, context: context)
         let pool = runtime.pool
         let watch = StreamWatch(
             expiresAt: expiresAt, now: now,

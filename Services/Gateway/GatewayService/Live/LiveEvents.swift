@@ -94,8 +94,6 @@ struct LiveEventListener: Service {
     /// The rows the replay window keeps.
     var expiring: ExpiringRows { ExpiringRows(table: "live_events", column: "received_at", retention: retention) }
 
-    var queues: [String] { topology.queues.map(\.name) }
-
     var topology: Topology {
         Topology(
             exchanges: [Topology.exchange],
@@ -114,23 +112,25 @@ struct LiveEventListener: Service {
         try await connection.declare(topology)
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                for queue in queues {
-                    group.addTask { await consume(queue, on: connection) }
+                for queue in topology.queues {
+                    let type = EventType(rawValue: queue.bindings.first?.routingKey ?? "")
+                    group.addTask { await consume(queue.name, of: type, on: connection) }
                 }
             }
         }
     }
 
-    private func consume(_ queue: String, on connection: AMQPConnection) async {
+    private func consume(_ queue: String, of type: EventType, on connection: AMQPConnection) async {
         guard let deliveries = try? await connection.consume(queue: queue, prefetch: 200) else { return }
+        // Who may publish this type, found once per queue rather than per event.
+        let trusted = EventRegistry.trustedPublishers(
+            of: type, consumer: .gateway, operator: runtime.configuration.operatorBrokerUser)
         let codec = EnvelopeCodec()
         do {
             for try await delivery in deliveries {
                 connection.acknowledge(delivery)
-                guard let header = try? codec.decodeHeader(delivery.body),
-                    EventRegistry.trustedPublishers(
-                        of: header.type, consumer: .gateway, operator: runtime.configuration.operatorBrokerUser
-                    ).contains(delivery.properties.userID ?? ""),
+                guard trusted.contains(delivery.properties.userID ?? ""),
+                    let header = try? codec.decodeHeader(delivery.body), header.type == type,
                     let user = header.subject.flatMap(UUID.init(uuidString:)),
                     let data = Self.data(of: delivery.body)
                 else { continue }

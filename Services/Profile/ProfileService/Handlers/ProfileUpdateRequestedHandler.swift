@@ -24,23 +24,20 @@ struct ProfileUpdateRequestedHandler: Sendable {
             valid = profile
         }
         let userID = request.data.userId
-        let requestID = request.id.uuidString
-        let stored = try await runtime.transaction { connection -> (ProfileDocument, Int64)? in
-            guard try Inbox.claim(delivery, messageID: requestID, on: connection) else {
-                return try ProfileStore.find(userID: userID, on: connection)
-            }
-            guard
-                let (profile, sequence) = try ProfileStore.replace(
-                    userID: userID, with: valid, at: time, on: connection)
-            else { return nil }
-            let updated = Envelope(
-                causedBy: request, source: .profile, time: time, subject: request.subject,
-                data: ProfileUpdated(profile: profile, sequence: sequence))
-            try Outbox.append(updated, on: connection)
-            // Last, before the commit: a request its requester gave up on is never applied.
-            try delivery.checkDeadline()
-            return (profile, sequence)
-        }
+        let stored = try await runtime.handleOnce(
+            delivery, header: request.header,
+            alreadyHandled: { connection in try ProfileStore.find(userID: userID, on: connection) },
+            effects: { connection -> (ProfileDocument, Int64)? in
+                guard
+                    let (profile, sequence) = try ProfileStore.replace(
+                        userID: userID, with: valid, at: time, on: connection)
+                else { return nil }
+                let updated = Envelope(
+                    causedBy: request, source: .profile, time: time, subject: request.subject,
+                    data: ProfileUpdated(profile: profile, sequence: sequence))
+                try Outbox.append(updated, on: connection)
+                return (profile, sequence)
+            })
         let outcome: Result<ProfileUpdated, RequestFailed> =
             stored.map { .success(ProfileUpdated(profile: $0.0, sequence: $0.1)) }
             ?? .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
