@@ -58,6 +58,12 @@ public struct EnvelopeCodec: Sendable {
         } catch {
             throw .malformed(Self.explain(error))
         }
+        try check(header)
+        return header
+    }
+
+    /// The checks of a decoded header: CloudEvents 1.0, a registered type, an accepted version.
+    private func check(_ header: EnvelopeHeader) throws(EnvelopeDecodingError) {
         guard header.specversion == "1.0" else {
             throw .malformed("specversion \(header.specversion) is not 1.0")
         }
@@ -67,14 +73,22 @@ public struct EnvelopeCodec: Sendable {
         guard descriptor.acceptedVersions.contains(header.dataversion) else {
             throw .unacceptedVersion(header.type, header.dataversion)
         }
-        return header
     }
 
-    /// Decodes a whole envelope of the expected type.
+    /// Decodes a whole envelope of the expected type, in one pass over the bytes when it is
+    /// good; only a bad one is read again, to say exactly what is wrong with it.
     public func decode<E: Event>(_: E.Type, from bytes: [UInt8]) throws(EnvelopeDecodingError)
         -> Envelope<E>
     {
-        try decode(E.self, from: bytes, header: try decodeHeader(bytes))
+        if let envelope = try? KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes)) {
+            let header = envelope.header
+            try check(header)
+            guard header.type == E.eventType else {
+                throw .unexpectedType(expected: E.eventType, actual: header.type)
+            }
+            return envelope
+        }
+        return try decode(E.self, from: bytes, header: try decodeHeader(bytes))
     }
 
     /// Decodes a whole envelope whose header `decodeHeader` already checked.

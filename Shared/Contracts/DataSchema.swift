@@ -32,6 +32,24 @@ public indirect enum DataSchema: Equatable, Sendable {
         }
     }
 
+    /// The schema as a JSON object whose objects admit only the properties they list
+    /// (`additionalProperties: false`), for documents that describe a type's exact shape (an
+    /// HTTP API's bodies). The contracts' snapshots (`jsonObject`) leave objects open, since a
+    /// newer producer may add optional fields.
+    public var closedJSONObject: [String: Any] {
+        switch self {
+        case .array(let items):
+            return ["type": "array", "items": items.closedJSONObject]
+        case .object(let properties, let required):
+            return [
+                "type": "object", "properties": properties.mapValues(\.closedJSONObject),
+                "required": required.sorted(), "additionalProperties": false,
+            ]
+        case .string, .enumeration, .integer, .number, .boolean:
+            return jsonObject
+        }
+    }
+
     /// Reads a schema written by `jsonObject` (a committed snapshot).
     public init(jsonObject: Any) throws {
         guard let object = jsonObject as? [String: Any], let type = object["type"] as? String else {

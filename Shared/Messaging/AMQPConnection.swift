@@ -26,10 +26,28 @@ public final class AMQPConnection: Sendable {
         var connectionsMade = 0
         var isClosed = false
         var readinessWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The owner thread is (about to be) asleep in poll(2): only then does a command
+        /// need an eventfd write to be seen; an awake owner takes it on its next pass.
+        var ownerSleeping = false
+        /// An eventfd write since the owner last woke: one is enough.
+        var wakePending = false
     }
 
     /// Called once on the owner thread with the broker's confirm (or the failure).
     typealias PublishCompletion = @Sendable (Result<Void, any Error>) -> Void
+    /// Called once on the owner thread with a request's reply (or why there is none).
+    typealias RequestCompletion = @Sendable (Result<ReplyMessage, AMQPError>) -> Void
+
+    /// A request waiting for its reply.
+    struct RequestCommand: Sendable {
+        let message: OutgoingMessage
+        /// The request's message id, which its reply names as `correlation_id`.
+        let id: String
+        let deadline: ContinuousClock.Instant
+        /// The broker users whose replies are taken (nil: any); others are dropped.
+        let repliers: Set<String>?
+        let complete: RequestCompletion
+    }
 
     enum Command: Sendable {
         case publish(OutgoingMessage, deadline: ContinuousClock.Instant, PublishCompletion)
@@ -39,6 +57,10 @@ public final class AMQPConnection: Sendable {
         case consume(ConsumerRegistration, CheckedContinuation<Void, any Error>)
         case cancel(consumerTag: String)
         case inspect(queue: String, CheckedContinuation<QueueStatus?, any Error>)
+        case request(RequestCommand)
+        case abandonRequest(id: String)
+        /// Published without a confirm (a reply); dropped if it cannot go out by `deadline`.
+        case send(OutgoingMessage, deadline: ContinuousClock.Instant)
     }
 
     /// What a consumer asked for; kept by the owner thread to consume again after a
@@ -123,6 +145,50 @@ public final class AMQPConnection: Sendable {
         }
     }
 
+    /// Sends a request and waits for its reply, until `deadline`.
+    ///
+    /// The request goes out on a channel without publisher confirms, `mandatory`, with
+    /// RabbitMQ's direct reply-to (`amq.rabbitmq.reply-to`, consumed without acks on the same
+    /// channel) as its `reply_to`: one frame set out and one in, no reply queue. The owner
+    /// thread matches the reply by its `correlation_id`, which must be the request's
+    /// `message_id`, and resumes the caller from there. A request no queue takes comes back
+    /// (`basic.return`) and fails at once with `unroutable`; none that goes unanswered waits
+    /// past its deadline (`noReply`). Replies from broker users outside `repliers` are dropped.
+    public func request(
+        _ message: OutgoingMessage, deadline: ContinuousClock.Instant, repliers: Set<String>? = nil
+    ) async throws(AMQPError) -> ReplyMessage {
+        let id = message.properties.messageID ?? UUID().uuidString
+        var message = message
+        message.properties.messageID = id
+        message.properties.replyTo = AMQPConnection.directReplyTo
+        let outgoing = message
+        let result: Result<ReplyMessage, AMQPError> = await withTaskCancellationHandler {
+            await withCheckedContinuation {
+                (continuation: CheckedContinuation<Result<ReplyMessage, AMQPError>, Never>) in
+                let command = RequestCommand(
+                    message: outgoing, id: id, deadline: deadline, repliers: repliers,
+                    complete: { continuation.resume(returning: $0) })
+                if let rejected = enqueuePublishes([.request(command)]) {
+                    continuation.resume(returning: .failure(rejected as? AMQPError ?? .closed))
+                }
+            }
+        } onCancel: {
+            send(.abandonRequest(id: id))
+        }
+        return try result.get()
+    }
+
+    /// Publishes without waiting for a confirm, on the channel requests use (`mandatory`: a
+    /// message no queue takes is dropped by the broker, and by this connection). For
+    /// replies: worthless after the requester's deadline, and the requester's own deadline
+    /// answers for one lost. Not sent while the connection is down.
+    public func send(_ message: OutgoingMessage, deadline: ContinuousClock.Instant? = nil) {
+        _ = enqueuePublishes([.send(message, deadline: confirmDeadline(deadline))])
+    }
+
+    /// The pseudo-queue of RabbitMQ's direct reply-to.
+    public static let directReplyTo = "amq.rabbitmq.reply-to"
+
     private func confirmDeadline(_ deadline: ContinuousClock.Instant?) -> ContinuousClock.Instant {
         let limit = ContinuousClock.now + confirmTimeout
         guard let deadline else { return limit }
@@ -132,13 +198,13 @@ public final class AMQPConnection: Sendable {
     /// Hands publishes to the owner thread, in this order, and wakes it; or says why not
     /// (publishing fails at once while disconnected, it is not queued for later).
     private func enqueuePublishes(_ commands: [Command]) -> (any Error)? {
-        let rejected: (any Error)? = mailbox.state.withLock { state in
-            if state.isClosed { return AMQPError.closed }
-            guard state.isConnected else { return AMQPError.notConnected(state.lastError) }
+        let (rejected, wake): ((any Error)?, Bool) = mailbox.state.withLock { state in
+            if state.isClosed { return (AMQPError.closed, false) }
+            guard state.isConnected else { return (AMQPError.notConnected(state.lastError), false) }
             state.commands.append(contentsOf: commands)
-            return nil
+            return (nil, state.needsWake())
         }
-        if rejected == nil { wake() }
+        if wake { mailbox.wake() }
         return rejected
     }
 
@@ -188,7 +254,7 @@ public final class AMQPConnection: Sendable {
                 state.commands.append(.inspect(queue: queue, continuation))
                 return false
             }
-            if closed { continuation.resume(throwing: AMQPError.closed) } else { wake() }
+            if closed { continuation.resume(throwing: AMQPError.closed) } else { mailbox.wake() }
         }
     }
 
@@ -207,28 +273,39 @@ public final class AMQPConnection: Sendable {
     /// Closes the connection: pending operations fail with `closed`, consumer streams end.
     public func close() {
         mailbox.state.withLock { $0.isClosed = true }
-        wake()
+        mailbox.wake()
     }
 
     private func enqueue(_ command: Command, orFail continuation: CheckedContinuation<Void, any Error>) {
-        let closed = mailbox.state.withLock { state in
-            if state.isClosed { return true }
+        let (closed, wake) = mailbox.state.withLock { state in
+            if state.isClosed { return (true, false) }
             state.commands.append(command)
-            return false
+            return (false, state.needsWake())
         }
-        if closed { continuation.resume(throwing: AMQPError.closed) } else { wake() }
+        if closed { continuation.resume(throwing: AMQPError.closed) } else if wake { mailbox.wake() }
     }
 
     private func send(_ command: Command) {
-        mailbox.state.withLock { state in
-            if !state.isClosed { state.commands.append(command) }
+        let wake = mailbox.state.withLock { state in
+            guard !state.isClosed else { return false }
+            state.commands.append(command)
+            return state.needsWake()
         }
-        wake()
+        if wake { mailbox.wake() }
     }
 
-    private func wake() { mailbox.wake() }
-
     deinit { close() }
+}
+
+extension AMQPConnection.Mailbox {
+    /// Called with the lock held after adding a command: whether the caller must write the
+    /// eventfd (the owner sleeps and nobody woke it yet). Saves a syscall per command, and
+    /// the owner a wake-up, whenever it is busy anyway.
+    mutating func needsWake() -> Bool {
+        guard ownerSleeping, !wakePending else { return false }
+        wakePending = true
+        return true
+    }
 }
 
 /// The state shared between the facade and the owner thread, and the eventfd that wakes

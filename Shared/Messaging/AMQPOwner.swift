@@ -1,4 +1,5 @@
 import CRabbitMQ
+import Contracts
 import Foundation
 import Glibc
 import Logging
@@ -15,6 +16,23 @@ final class AMQPOwner {
     /// does not exist; keeping them apart spares the main channel and its consumers.
     private let inspectionChannel: amqp_channel_t = 2
     private var inspectionChannelOpen = false
+    /// The channel of requests and replies: no publisher confirms (a request's reply, or
+    /// its deadline, says what a confirm would), and the direct reply-to consumer.
+    private let requestChannel: amqp_channel_t = 3
+    private let replyConsumerTag = "kindred-direct-reply-to"
+    /// Whether this connection consumes its direct replies yet (started by the first
+    /// request after each connect).
+    private var consumingReplies = false
+    private var pendingRequests: [String: AMQPConnection.RequestCommand] = [:]
+    /// No pending request is due before this (as `earliestConfirmDeadline`).
+    private var earliestRequestDeadline: ContinuousClock.Instant?
+    private var heldRequests: [AMQPConnection.RequestCommand] = []
+    private var heldSends: [(message: OutgoingMessage, deadline: ContinuousClock.Instant)] = []
+    /// Delivery tags on `channel` handed to consumers and not yet settled, ascending: an
+    /// acknowledgement of the oldest ones goes out as one `multiple` ack.
+    private var unsettled: [UInt64] = []
+    /// Acknowledgements asked for in this pass of the loop, sent together at its end.
+    private var acksThisPass: Set<UInt64> = []
 
     private var connection: amqp_connection_state_t?
     private var generation = 0
@@ -107,8 +125,13 @@ final class AMQPOwner {
         try check(amqp_get_rpc_reply(state), doing: "open a channel")
         amqp_confirm_select(state, channel)
         try check(amqp_get_rpc_reply(state), doing: "enable publisher confirms")
+        amqp_channel_open(state, requestChannel)
+        try check(amqp_get_rpc_reply(state), doing: "open the request channel")
         nextPublishTag = 1
         inspectionChannelOpen = false
+        consumingReplies = false
+        unsettled = []
+        acksThisPass = []
     }
 
     /// A TCP socket, or a TLS one for `amqps://` with the endpoint's certificate checks.
@@ -224,6 +247,12 @@ final class AMQPOwner {
         pendingConfirms = [:]
         for held in heldPublishes { held.complete(.failure(error)) }
         heldPublishes = []
+        for request in pendingRequests.values { request.complete(.failure(error)) }
+        pendingRequests = [:]
+        for request in heldRequests { request.complete(.failure(error)) }
+        heldRequests = []
+        heldSends = []
+        earliestRequestDeadline = nil
         publishingBlocked = false
         earliestConfirmDeadline = nil
         returnedMessageIDs = []
@@ -236,9 +265,8 @@ final class AMQPOwner {
         let deadline = Date().addingTimeInterval(delay)
         while !isClosed, Date() < deadline {
             let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-            var descriptor = pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)
-            _ = poll(&descriptor, 1, remaining)
-            mailbox.drainWakeups()
+            var descriptor = [pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
+            sleep(on: &descriptor, milliseconds: remaining)
             for command in takeCommands() {
                 failWithoutConnection(command, error: AMQPError.notConnected(mailbox.state.withLock { $0.lastError }))
             }
@@ -254,6 +282,7 @@ final class AMQPOwner {
         let pollMilliseconds = Int32(max(250, min(1000, endpoint.heartbeatSeconds * 250)))
         while !isClosed {
             expireConfirms()
+            expireRequests()
             let commands = takeCommands()
             for (index, command) in commands.enumerated() {
                 do {
@@ -266,6 +295,7 @@ final class AMQPOwner {
                     throw error
                 }
             }
+            try flushAcknowledgements()
             var framesRead = 0
             while framesRead < 256, amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0 {
                 guard try readFrame() else { break }
@@ -276,10 +306,12 @@ final class AMQPOwner {
                 pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0),
             ]
-            _ = poll(&descriptors, 2, pollMilliseconds)
-            if descriptors[1].revents != 0 { mailbox.drainWakeups() }
+            let slept = sleep(on: &descriptors, milliseconds: pollTimeout(ceiling: pollMilliseconds))
+            // Commands are waiting: look at the socket without sleeping, so that a steady stream
+            // of commands never starves the frames coming in.
+            if !slept { _ = poll(&descriptors, 1, 0) }
             // Also on a timeout: the library sends a due heartbeat and notices a silent peer.
-            if descriptors[1].revents == 0 || descriptors[0].revents != 0 {
+            if descriptors[0].revents != 0 || (slept && descriptors[1].revents == 0) {
                 while try readFrame() {}
             }
         }
@@ -292,6 +324,41 @@ final class AMQPOwner {
             default: failWithoutConnection(command, error: .closed)
             }
         }
+        try flushAcknowledgements()
+    }
+
+    /// Sleeps in poll(2) until a descriptor is ready or `milliseconds` pass, unless a command
+    /// arrived meanwhile (then returns false at once). While it sleeps, callers that add a
+    /// command write the eventfd; while it is awake they need not.
+    @discardableResult
+    private func sleep(on descriptors: inout [pollfd], milliseconds: Int32) -> Bool {
+        let sleeping = mailbox.state.withLock { state in
+            guard state.commands.isEmpty, !state.isClosed else { return false }
+            state.ownerSleeping = true
+            return true
+        }
+        guard sleeping else { return false }
+        _ = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        mailbox.state.withLock { state in
+            state.ownerSleeping = false
+            state.wakePending = false
+        }
+        if descriptors.contains(where: { $0.fd == mailbox.wakeDescriptor && $0.revents != 0 }) {
+            mailbox.drainWakeups()
+        }
+        return true
+    }
+
+    /// How long poll(2) may sleep: at most `ceiling`, and never past the next deadline of a
+    /// confirm or a request, which is then answered on time.
+    private func pollTimeout(ceiling: Int32) -> Int32 {
+        let next = [earliestConfirmDeadline, earliestRequestDeadline].compactMap { $0 }.min()
+        guard let next else { return ceiling }
+        let remaining = ContinuousClock.now.duration(to: next)
+        guard remaining > .zero else { return 0 }
+        // Rounded up, so a wake-up never comes a hair early and spins.
+        let milliseconds = remaining.milliseconds + 1
+        return Int32(min(Int64(ceiling), milliseconds))
     }
 
     private func takeCommands() -> [AMQPConnection.Command] {
@@ -326,10 +393,43 @@ final class AMQPOwner {
                 exchange: message.exchange, routingKey: message.routingKey)
         case .acknowledge(let tag, let multiple, let deliveryGeneration):
             guard deliveryGeneration == generation else { return }
-            try checkStatus(amqp_basic_ack(state, channel, tag, multiple ? 1 : 0), doing: "acknowledge")
+            if multiple {
+                try flushAcknowledgements()
+                try checkStatus(amqp_basic_ack(state, channel, tag, 1), doing: "acknowledge")
+                unsettled.removeAll { $0 <= tag }
+            } else {
+                acksThisPass.insert(tag)
+            }
         case .reject(let tag, let requeue, let deliveryGeneration):
             guard deliveryGeneration == generation else { return }
             try checkStatus(amqp_basic_nack(state, channel, tag, 0, requeue ? 1 : 0), doing: "reject")
+            removeUnsettled(tag)
+        case .request(let request) where publishingBlocked:
+            heldRequests.append(request)
+            earliestRequestDeadline = min(earliestRequestDeadline ?? request.deadline, request.deadline)
+        case .request(let request):
+            try startConsumingReplies()
+            let status = publish(request.message, on: state, channel: requestChannel)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                let error = AMQPError.connectionLost(String(cString: amqp_error_string2(status)))
+                request.complete(.failure(error))
+                throw error
+            }
+            pendingRequests[request.id] = request
+            earliestRequestDeadline = min(earliestRequestDeadline ?? request.deadline, request.deadline)
+        case .abandonRequest(let id):
+            pendingRequests.removeValue(forKey: id)?.complete(.failure(.closed))
+            if let index = heldRequests.firstIndex(where: { $0.id == id }) {
+                heldRequests.remove(at: index).complete(.failure(.closed))
+            }
+        case .send(let message, let deadline) where publishingBlocked:
+            heldSends.append((message, deadline))
+            earliestRequestDeadline = min(earliestRequestDeadline ?? deadline, deadline)
+        case .send(let message, _):
+            let status = publish(message, on: state, channel: requestChannel)
+            guard status == AMQP_STATUS_OK.rawValue else {
+                throw AMQPError.connectionLost(String(cString: amqp_error_string2(status)))
+            }
         case .declare(let topology, let continuation):
             do {
                 try declare(topology)
@@ -367,6 +467,8 @@ final class AMQPOwner {
     private func failWithoutConnection(_ command: AMQPConnection.Command, error: AMQPError) {
         switch command {
         case .publish(_, _, let complete): complete(.failure(error))
+        case .request(let request): request.complete(.failure(error))
+        case .abandonRequest, .send: break  // Failed with the connection, or lost with it.
         case .acknowledge, .reject: break  // The broker redelivers unacknowledged messages.
         case .declare(let topology, let continuation):
             if case .closed = error {
@@ -418,7 +520,9 @@ final class AMQPOwner {
         return nil
     }
 
-    private func publish(_ message: OutgoingMessage, on state: amqp_connection_state_t) -> Int32 {
+    private func publish(
+        _ message: OutgoingMessage, on state: amqp_connection_state_t, channel: amqp_channel_t? = nil
+    ) -> Int32 {
         let arena = CArena()
         var properties = amqp_basic_properties_t()
         let source = message.properties
@@ -468,7 +572,7 @@ final class AMQPOwner {
         properties._flags = flags
         let body = arena.bytes(message.body)
         return amqp_basic_publish(
-            state, channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
+            state, channel ?? self.channel, arena.bytes(message.exchange), arena.bytes(message.routingKey),
             message.mandatory ? 1 : 0, 0, &properties, body)
     }
 
@@ -533,13 +637,28 @@ final class AMQPOwner {
             settle(upTo: nack.delivery_tag, multiple: nack.multiple != 0, accepted: false)
         case kindred_basic_return_method:
             let message = try readMessage(channel: frame.channel)
-            if let id = message.properties.messageID { returnedMessageIDs.insert(id) }
+            if frame.channel == requestChannel {
+                // A request no queue takes fails now, not at its deadline; a reply whose
+                // requester is gone is simply dropped.
+                let returned = decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+                if let id = message.properties.messageID, let request = pendingRequests.removeValue(forKey: id) {
+                    request.complete(
+                        .failure(
+                            .unroutable(exchange: returned.exchange.string, routingKey: returned.routing_key.string)))
+                }
+            } else if let id = message.properties.messageID {
+                returnedMessageIDs.insert(id)
+            }
         case kindred_basic_deliver_method:
             let deliver = decoded.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
             let consumerTag = deliver.consumer_tag.string
             let exchange = deliver.exchange.string
             let routingKey = deliver.routing_key.string
             let message = try readMessage(channel: frame.channel)
+            if frame.channel == requestChannel {
+                answerRequest(with: message)
+                return true
+            }
             guard let registration = consumers[consumerTag] else {
                 // Sent before the broker saw our cancel: give it back now, or it would stay
                 // unacknowledged (and invisible to other consumers) until the connection closes.
@@ -548,6 +667,7 @@ final class AMQPOwner {
                 }
                 return true
             }
+            unsettled.append(deliver.delivery_tag)
             registration.continuation.yield(
                 Delivery(
                     body: message.body, properties: message.properties, exchange: exchange,
@@ -582,6 +702,12 @@ final class AMQPOwner {
             let held = heldPublishes
             heldPublishes = []
             for publish in held { try execute(.publish(publish.message, deadline: publish.deadline, publish.complete)) }
+            let requests = heldRequests
+            heldRequests = []
+            for request in requests { try execute(.request(request)) }
+            let sends = heldSends
+            heldSends = []
+            for send in sends { try execute(.send(send.message, deadline: send.deadline)) }
         default:
             break
         }
@@ -611,6 +737,99 @@ final class AMQPOwner {
             headers: has(AMQP_BASIC_HEADERS_FLAG) ? raw.headers.headerValues : [:],
             userID: has(AMQP_BASIC_USER_ID_FLAG) ? raw.user_id.string : nil)
         return (message.body.array, properties)
+    }
+
+    /// Starts consuming direct replies on the request channel, once per connection: RabbitMQ
+    /// takes a request with `reply_to` `amq.rabbitmq.reply-to` only on a channel that does.
+    private func startConsumingReplies() throws {
+        guard !consumingReplies, let state = connection else { return }
+        let arena = CArena()
+        amqp_basic_consume(
+            state, requestChannel, arena.bytes(AMQPConnection.directReplyTo), arena.bytes(replyConsumerTag),
+            0, 1, 0, amqp_empty_table)
+        try check(amqp_get_rpc_reply(state), doing: "consume direct replies")
+        consumingReplies = true
+    }
+
+    /// Resumes the request a reply names, here on the owner thread. A reply for no pending
+    /// request (it came after the deadline) or from a broker user the request does not take
+    /// answers from is dropped.
+    private func answerRequest(with message: (body: [UInt8], properties: MessageProperties)) {
+        guard let id = message.properties.correlationID, let request = pendingRequests[id] else {
+            logger.debug("a reply came for no waiting request (after its deadline)")
+            return
+        }
+        if let repliers = request.repliers, !repliers.contains(message.properties.userID ?? "") {
+            logger.warning(
+                "dropped a reply from a broker user that answers no request of ours",
+                metadata: ["user_id": "\(message.properties.userID ?? "-")"])
+            return
+        }
+        pendingRequests.removeValue(forKey: id)
+        request.complete(.success(ReplyMessage(body: message.body, properties: message.properties)))
+    }
+
+    /// Fails the requests whose deadline passed without a reply, and drops replies held (the
+    /// broker blocks publishing) past theirs.
+    private func expireRequests() {
+        guard let earliest = earliestRequestDeadline else { return }
+        let now = ContinuousClock.now
+        guard now >= earliest else { return }
+        var next: ContinuousClock.Instant?
+        for (id, request) in pendingRequests {
+            if request.deadline <= now {
+                pendingRequests.removeValue(forKey: id)
+                request.complete(.failure(.noReply))
+            } else {
+                next = min(next ?? request.deadline, request.deadline)
+            }
+        }
+        heldRequests.removeAll { request in
+            guard request.deadline <= now else {
+                next = min(next ?? request.deadline, request.deadline)
+                return false
+            }
+            request.complete(.failure(.noReply))
+            return true
+        }
+        heldSends.removeAll { send in
+            guard send.deadline <= now else {
+                next = min(next ?? send.deadline, send.deadline)
+                return false
+            }
+            return true
+        }
+        earliestRequestDeadline = next
+    }
+
+    /// Sends the acknowledgements of this pass: the oldest unsettled deliveries in one
+    /// `multiple` ack, any others one by one (a delivery still being handled sits between).
+    private func flushAcknowledgements() throws {
+        guard !acksThisPass.isEmpty, let state = connection else { return }
+        var covered = 0
+        while covered < unsettled.count, acksThisPass.contains(unsettled[covered]) { covered += 1 }
+        if covered > 0 {
+            let last = unsettled[covered - 1]
+            try checkStatus(amqp_basic_ack(state, channel, last, covered > 1 ? 1 : 0), doing: "acknowledge")
+            for tag in unsettled[..<covered] { acksThisPass.remove(tag) }
+            unsettled.removeFirst(covered)
+        }
+        for tag in acksThisPass.sorted() {
+            try checkStatus(amqp_basic_ack(state, channel, tag, 0), doing: "acknowledge")
+            removeUnsettled(tag)
+        }
+        acksThisPass = []
+    }
+
+    private func removeUnsettled(_ tag: UInt64) {
+        // Ascending: a binary search finds it among a prefetch's worth.
+        var low = 0
+        var high = unsettled.count
+        while low < high {
+            let middle = (low + high) / 2
+            if unsettled[middle] < tag { low = middle + 1 } else { high = middle }
+        }
+        if low < unsettled.count, unsettled[low] == tag { unsettled.remove(at: low) }
     }
 
     /// Fails the publishes whose confirm did not come in time. A confirm that arrives later

@@ -126,6 +126,8 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
     case confirmTimeout
     /// The connection was closed by its owner.
     case closed
+    /// No reply to a request came before its deadline.
+    case noReply
 
     public var description: String {
         switch self {
@@ -138,6 +140,7 @@ public enum AMQPError: Error, Equatable, CustomStringConvertible {
         case .nacked: "the broker did not accept the message"
         case .confirmTimeout: "the broker did not confirm the message in time"
         case .closed: "the connection is closed"
+        case .noReply: "no reply came before the deadline"
         }
     }
 }
@@ -254,6 +257,18 @@ public struct Delivery: Sendable {
         self.deliveryTag = deliveryTag
         self.generation = generation
         self.queue = queue
+    }
+}
+
+/// The answer to a request (`AMQPConnection.request`): it is not acknowledged, since
+/// replies arrive through RabbitMQ's direct reply-to without a queue.
+public struct ReplyMessage: Sendable {
+    public var body: [UInt8]
+    public var properties: MessageProperties
+
+    public init(body: [UInt8], properties: MessageProperties) {
+        self.body = body
+        self.properties = properties
     }
 }
 

@@ -102,6 +102,10 @@ public protocol RedeliveryLedger: Sendable {
 /// broker that blocks publishers never stalls this connection's acknowledgements.
 public struct EventConsumer: Sendable {
     public typealias Handler = @Sendable (EnvelopeHeader, Delivery) async throws -> Void
+    /// Reads a message's bytes into its header and whatever the handler takes (its typed
+    /// envelope), in one pass.
+    public typealias Decoder = @Sendable ([UInt8]) throws(EnvelopeDecodingError) -> DecodedMessage
+    public typealias DecodedHandler = @Sendable (DecodedMessage, Delivery) async throws -> Void
 
     public let connection: AMQPConnection
     public let publishing: AMQPConnection
@@ -116,9 +120,9 @@ public struct EventConsumer: Sendable {
     private let redeliveries: (any RedeliveryLedger)?
     private let isTransient: @Sendable (any Error) -> Bool
     private let now: @Sendable () -> Date
-    private let handler: Handler
+    private let decode: Decoder
+    private let handler: DecodedHandler
     private let logger: Logger
-    private let codec = EnvelopeCodec()
     private let consumed: Counter
     private let succeeded: Counter
     private let deadLettered: Counter
@@ -126,6 +130,7 @@ public struct EventConsumer: Sendable {
     private let expired: Counter
     private let duration: Timer
 
+    /// A consumer whose handler takes the checked header (and reads the body itself).
     public init(
         connection: AMQPConnection, publishing: AMQPConnection? = nil, queue: String, acceptedTypes: Set<EventType>,
         prefetch: UInt16 = 50, concurrency: Int = 8, retryPolicy: RetryPolicy = .standard,
@@ -134,6 +139,29 @@ public struct EventConsumer: Sendable {
         isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false },
         now: @escaping @Sendable () -> Date = Date.init, logger: Logger, handler: @escaping Handler
     ) {
+        let codec = EnvelopeCodec()
+        self.init(
+            connection: connection, publishing: publishing, queue: queue, acceptedTypes: acceptedTypes,
+            prefetch: prefetch, concurrency: concurrency, retryPolicy: retryPolicy, limits: limits,
+            trustedPublishers: trustedPublishers, redeliveries: redeliveries, isTransient: isTransient, now: now,
+            logger: logger,
+            decode: { bytes throws(EnvelopeDecodingError) in
+                DecodedMessage(header: try codec.decodeHeader(bytes), value: ())
+            },
+            handler: { decoded, delivery in try await handler(decoded.header, delivery) })
+    }
+
+    /// A consumer that decodes each message once with `decode` and hands the result over.
+    public init(
+        connection: AMQPConnection, publishing: AMQPConnection? = nil, queue: String, acceptedTypes: Set<EventType>,
+        prefetch: UInt16 = 50, concurrency: Int = 8, retryPolicy: RetryPolicy = .standard,
+        limits: ConsumerLimits = ConsumerLimits(), trustedPublishers: Set<String>? = nil,
+        redeliveries: (any RedeliveryLedger)? = nil,
+        isTransient: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger, decode: @escaping Decoder,
+        handler: @escaping DecodedHandler
+    ) {
+        self.decode = decode
         self.connection = connection
         self.publishing = publishing ?? connection
         self.queue = queue
@@ -235,32 +263,37 @@ public struct EventConsumer: Sendable {
 
     /// Decodes the envelope, checks its type and runs the handler, to the end.
     private func handle(_ delivery: Delivery, headers trusted: TrustedHeaders) async {
-        let header: EnvelopeHeader
+        let decoded: DecodedMessage
         do {
-            header = try codec.decodeHeader(delivery.body)
+            decoded = try decode(delivery.body)
         } catch {
             await deadLetter(delivery, reason: error.reasonCode, error: error.description)
             return
         }
+        let header = decoded.header
         guard acceptedTypes.contains(header.type) else {
             await deadLetter(
                 delivery, reason: "unexpected-type",
                 error: "queue \(queue) does not take \(header.type)")
             return
         }
-        var logger = logger
-        logger[metadataKey: "correlation_id"] = "\(header.correlationid)"
-        logger[metadataKey: "event_type"] = "\(header.type)"
-        logger[metadataKey: "event_id"] = "\(header.id.uuidString)"
+        // Built only for a line that is written: logs at info and below are off in production.
+        func about(_ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+            extra.merging(
+                [
+                    "correlation_id": "\(header.correlationid)", "event_type": "\(header.type)",
+                    "event_id": "\(header.id.uuidString)",
+                ], uniquingKeysWith: { own, _ in own })
+        }
         var backoff = Backoff()
         while true {
             let started = ContinuousClock.now
             do {
-                try await handler(header, delivery)
+                try await handler(decoded, delivery)
                 duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
                 succeeded.increment()
                 connection.acknowledge(delivery)
-                logger.info("handled")
+                logger.info("handled", metadata: about())
                 return
             } catch  where Task.isCancelled {
                 // Shutting down: the message goes back as it came, for another instance or
@@ -277,7 +310,7 @@ public struct EventConsumer: Sendable {
                 await deadLetter(delivery, reason: error.reason, error: error.description)
                 return
             } catch  where isTransient(error) {
-                logger.warning("a dependency is away; trying again", metadata: ["error": "\(error)"])
+                logger.warning("a dependency is away; trying again", metadata: about(["error": "\(error)"]))
                 do {
                     try await backoff.pause()
                 } catch {
@@ -423,6 +456,18 @@ public struct EventConsumer: Sendable {
     private func giveBack(_ delivery: Delivery) async {
         try? await Task.sleep(for: .seconds(1))
         connection.reject(delivery, requeue: true)
+    }
+}
+
+/// A message as its consumer's decoder read it: the checked header and the typed value
+/// (an `Envelope<E>`) the handler takes, so the bytes are parsed once.
+public struct DecodedMessage: Sendable {
+    public let header: EnvelopeHeader
+    public let value: any Sendable
+
+    public init(header: EnvelopeHeader, value: any Sendable) {
+        self.header = header
+        self.value = value
     }
 }
 

@@ -45,15 +45,38 @@ public struct EventPublisher: Sendable {
         try await connection.publish(events.map { .event(body: $0.body, header: $0.header, publisher: service) })
     }
 
-    /// Sends an answer straight to a requester's `reply_to` queue (default exchange).
-    public func reply<E: Event>(_ envelope: Envelope<E>, to replyQueue: String) async throws {
-        let body = try codec.encode(envelope)
-        var message = OutgoingMessage.event(body: body, header: envelope.header, publisher: service)
+    /// Sends an answer straight to a requester's `reply_to` (its direct reply-to, through the
+    /// default exchange), with the request's id (the answer's `causationid`) as
+    /// `correlation_id`, which is how the requester matches it. No confirm is waited for: the
+    /// requester's deadline answers for a lost reply. Not sent after `deadline`.
+    public func reply<E: Event>(
+        _ envelope: Envelope<E>, to replyTo: String, deadline: ContinuousClock.Instant? = nil
+    ) throws {
+        connection.send(
+            .reply(body: try codec.encode(envelope), header: envelope.header, publisher: service, to: replyTo),
+            deadline: deadline)
+    }
+
+    /// Sends an answer encoded already (a stored reply sent again), as `reply` does.
+    public func reply(
+        encoded body: [UInt8], header: EnvelopeHeader, to replyTo: String, deadline: ContinuousClock.Instant? = nil
+    ) {
+        connection.send(.reply(body: body, header: header, publisher: service, to: replyTo), deadline: deadline)
+    }
+}
+
+extension OutgoingMessage {
+    /// An answer for `replyTo` through the default exchange, `mandatory`, transient (it is
+    /// worthless after the requester's deadline), its `correlation_id` the id of the request
+    /// it answers (RabbitMQ's RPC convention; the envelope keeps its own correlation id).
+    public static func reply(body: [UInt8], header: EnvelopeHeader, publisher: ServiceName, to replyTo: String)
+        -> OutgoingMessage
+    {
+        var message = OutgoingMessage.event(body: body, header: header, publisher: publisher, mandatory: true)
         message.exchange = ""
-        message.routingKey = replyQueue
-        // Replies are worthless after the requester's deadline and it will not be
-        // restarted to read them: keep them off the disk.
+        message.routingKey = replyTo
+        message.properties.correlationID = header.causationid
         message.properties.persistent = false
-        try await connection.publish(message)
+        return message
     }
 }

@@ -30,6 +30,8 @@ public struct DatabaseError: Error, CustomStringConvertible {
 /// never touched by two threads at once (libpq's rule).
 public final class DatabaseConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
+    /// Statements prepared on this session, by SQL text; a new session starts empty.
+    private var preparedStatements: [String: String] = [:]
     private let connectionString: String
     private let defaults: ConnectionDefaults
     let queue: DispatchQueue
@@ -48,6 +50,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     func ensureConnected() throws(DatabaseError) {
         if let handle, PQstatus(handle) == CONNECTION_OK { return }
         if let handle { PQfinish(handle) }
+        preparedStatements = [:]
         handle = defaults.connect(connectionString)
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -73,13 +76,7 @@ public final class DatabaseConnection: @unchecked Sendable {
         guard let handle else {
             throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected")
         }
-        let texts = parameters.map { $0.sqlText }
-        // libpq takes NUL-terminated text: a NUL inside a value would silently cut it there.
-        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
-            throw DatabaseError(
-                kind: .statement, sqlState: "22021",
-                message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
-        }
+        let texts = try Self.texts(of: parameters)
         let result: OpaquePointer? =
             if parameters.isEmpty {
                 PQexec(handle, sql)
@@ -88,6 +85,49 @@ public final class DatabaseConnection: @unchecked Sendable {
                     PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
                 }
             }
+        return try finish(result, on: handle)
+    }
+
+    /// Runs one statement as `execute` does, through a statement this connection prepared
+    /// the first time it ran it: the server parses and plans it once per connection, not
+    /// on every call. For the hot statements of a service (a profile read, the inbox claim,
+    /// the outbox append); their SQL must be a constant, as the cache is keyed by it.
+    @discardableResult
+    public func execute(prepared sql: String, _ parameters: [any SQLParameter] = [])
+        throws(DatabaseError) -> QueryResult
+    {
+        guard let handle else {
+            throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected")
+        }
+        let texts = try Self.texts(of: parameters)
+        let name: String
+        if let known = preparedStatements[sql] {
+            name = known
+        } else {
+            name = "kindred_\(preparedStatements.count + 1)"
+            _ = try finish(PQprepare(handle, name, sql, Int32(texts.count), nil), on: handle)
+            preparedStatements[sql] = name
+        }
+        let result = withCStrings(texts) { pointers in
+            PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
+        }
+        return try finish(result, on: handle)
+    }
+
+    /// The parameters as libpq's text values.
+    private static func texts(of parameters: [any SQLParameter]) throws(DatabaseError) -> [String?] {
+        let texts = parameters.map { $0.sqlText }
+        // libpq takes NUL-terminated text: a NUL inside a value would silently cut it there.
+        if let index = texts.firstIndex(where: { $0?.utf8.contains(0) == true }) {
+            throw DatabaseError(
+                kind: .statement, sqlState: "22021",
+                message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+        }
+        return texts
+    }
+
+    /// Reads a result, or throws the error it carries.
+    private func finish(_ result: OpaquePointer?, on handle: OpaquePointer) throws(DatabaseError) -> QueryResult {
         guard let result else {
             throw DatabaseError(
                 kind: .connection, sqlState: nil, message: Self.trim(String(cString: PQerrorMessage(handle))))

@@ -42,15 +42,19 @@ public final class DatabasePool: Sendable {
         _ body: @escaping @Sendable (DatabaseConnection) throws -> T
     ) async throws -> T {
         let connection = try await acquire()
-        defer { release(connection) }
         return try await withCheckedThrowingContinuation { continuation in
             connection.queue.async {
+                let outcome: Result<T, any Error>
                 do {
                     try connection.ensureConnected()
-                    continuation.resume(returning: try body(connection))
+                    outcome = .success(try body(connection))
                 } catch {
-                    continuation.resume(throwing: error)
+                    outcome = .failure(error)
                 }
+                // Released here, on the connection's own thread, before the caller is resumed:
+                // a caller waiting for a connection gets it now, not once this task runs again.
+                self.release(connection)
+                continuation.resume(with: outcome)
             }
         }
     }

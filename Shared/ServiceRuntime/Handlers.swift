@@ -5,8 +5,9 @@ import Persistence
 
 extension KindredRuntime {
     /// A consumer of this service's queue for `E` (`<EventType>.<service>`) that decodes
-    /// each envelope before calling `handler`; undecodable data goes to `.dead`.
-    public func consumer<E: Event>(
+    /// each envelope before calling `handler`; undecodable data goes to `.dead`. Handlers'
+    /// consumers are built with it (`MessageHandler.consumer(on:)`).
+    func consumer<E: Event>(
         of _: E.Type, prefetch: UInt16 = 100, concurrency: Int = 32,
         handler: @escaping @Sendable (Envelope<E>, Delivery) async throws -> Void
     ) -> EventConsumer {
@@ -18,11 +19,18 @@ extension KindredRuntime {
             retryPolicy: configuration.retryPolicy, limits: configuration.consumerLimits,
             trustedPublishers: EventRegistry.trustedPublishers(
                 of: E.eventType, consumer: service, operator: configuration.operatorBrokerUser),
-            redeliveries: RedeliveryCounter(pool: pool), isTransient: Self.isTransient, logger: logger
-        ) { header, delivery in
-            let envelope = try codec.decode(E.self, from: delivery.body, header: header)
-            try await handler(envelope, delivery)
-        }
+            redeliveries: RedeliveryCounter(pool: pool), isTransient: Self.isTransient, logger: logger,
+            decode: { bytes throws(EnvelopeDecodingError) in
+                // One pass over the bytes: the typed envelope, and its header from it.
+                let envelope = try codec.decode(E.self, from: bytes)
+                return DecodedMessage(header: envelope.header, value: envelope)
+            },
+            handler: { decoded, delivery in
+                guard let envelope = decoded.value as? Envelope<E> else {
+                    throw PermanentFailure(reason: "unexpected-type", description: "not an envelope of \(E.eventType)")
+                }
+                try await handler(envelope, delivery)
+            })
     }
 
     /// Errors that say a dependency is away rather than that the message is bad: the
@@ -31,23 +39,12 @@ extension KindredRuntime {
         (error as? DatabaseError)?.kind == .connection
     }
 
-    /// Answers a request on its `reply_to` queue, with its result or a typed failure.
-    public func respond<Request: RequestEvent>(
-        to request: Envelope<Request>, delivery: Delivery, with outcome: Result<Request.Reply, RequestFailed>,
-        now: Date
-    ) async throws {
-        guard let replyQueue = delivery.properties.replyTo, !replyQueue.isEmpty else {
-            throw PermanentFailure(reason: "no-reply-to", description: "a request without reply_to cannot be answered")
-        }
-        switch outcome {
-        case .success(let reply):
-            try await publisher.reply(
-                Envelope(causedBy: request, source: service, time: now, subject: request.subject, data: reply),
-                to: replyQueue)
-        case .failure(let failure):
-            try await publisher.reply(
-                Envelope(causedBy: request, source: service, time: now, subject: request.subject, data: failure),
-                to: replyQueue)
-        }
+    /// Sends the answer to a request, encoded already (a handler's, or the one kept for a
+    /// redelivered request), to the request's `reply_to`: the one way answers leave a service.
+    package func sendReply(_ body: [UInt8], header: EnvelopeHeader, to replyTo: String, deadline: Date?) {
+        // The requester stops waiting at its deadline: an answer held back longer (the broker
+        // blocks publishing) is dropped, not sent late.
+        let limit = deadline.map { ContinuousClock.now + .milliseconds(Int64($0.timeIntervalSinceNow * 1000)) }
+        replies.reply(encoded: body, header: header, to: replyTo, deadline: limit)
     }
 }

@@ -11,24 +11,19 @@ package struct RedeliveryCounter: RedeliveryLedger {
     package init(pool: DatabasePool) { self.pool = pool }
 
     package func clearRedeliveries(queue: String, messageKey: String) async throws {
-        let key = String(messageKey.prefix(200))
+        let key = Self.key(messageKey)
         try await pool.withConnection { connection in
-            try connection.execute("DELETE FROM redeliveries WHERE queue = $1 AND message_key = $2", [queue, key])
+            try RedeliveryStore.clear(queue: queue, messageKey: key, on: connection)
         }
     }
 
     package func recordRedelivery(queue: String, messageKey: String) async throws -> Int {
-        // A message id is whatever the publisher wrote: bounded before it becomes a key.
-        let key = String(messageKey.prefix(200))
+        let key = Self.key(messageKey)
         return try await pool.withConnection { connection in
-            try connection.execute(
-                """
-                INSERT INTO redeliveries (queue, message_key, count) VALUES ($1, $2, 1)
-                ON CONFLICT (queue, message_key) DO UPDATE
-                    SET count = redeliveries.count + 1, last_at = now()
-                RETURNING count
-                """, [queue, key]
-            ).first?.int("count") ?? 1
+            try RedeliveryStore.record(queue: queue, messageKey: key, on: connection)
         }
     }
+
+    /// A message id is whatever the publisher wrote: bounded before it becomes a key.
+    private static func key(_ messageKey: String) -> String { String(messageKey.prefix(200)) }
 }

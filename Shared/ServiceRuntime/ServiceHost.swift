@@ -9,123 +9,14 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
-/// Everything a running service shares: its configuration, database pool, broker
-/// connections, outbox relay and readiness.
-public final class KindredRuntime: Sendable {
-    public let configuration: ServiceConfiguration
-    public let logger: Logger
-    public let pool: DatabasePool
-    /// Consumes the service's queues (and the gateway's reply queue).
-    public let consumerConnection: AMQPConnection
-    /// Publishes events (outbox relay), requests, replies, retries and dead letters. Kept
-    /// apart from consuming so that a broker blocking publishers (resource alarm) never
-    /// stalls acknowledgements.
-    public let publisherConnection: AMQPConnection
-    public let publisher: EventPublisher
-    public let relay: OutboxRelay
-    public let readiness: Readiness
-    public let metrics: PrometheusCollectorRegistry
-
-    public init(configuration: ServiceConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry) {
-        self.configuration = configuration
-        self.logger = logger
-        self.metrics = metrics
-        let name = configuration.service.rawValue
-        pool = DatabasePool(
-            connectionString: configuration.databaseURL, size: configuration.databasePoolSize, name: name,
-            logger: logger, defaults: configuration.databaseDefaults,
-            acquireTimeout: .milliseconds(configuration.databaseAcquireTimeoutMilliseconds))
-        let confirmTimeout = Duration.milliseconds(configuration.confirmTimeoutMilliseconds)
-        consumerConnection = AMQPConnection(
-            endpoint: configuration.amqp, name: "\(name)-consume", logger: logger, confirmTimeout: confirmTimeout)
-        publisherConnection = AMQPConnection(
-            endpoint: configuration.amqp, name: "\(name)-publish", logger: logger, confirmTimeout: confirmTimeout)
-        publisher = EventPublisher(connection: publisherConnection, service: configuration.service)
-        relay = OutboxRelay(
-            pool: pool, publisher: publisher, logger: logger, maxMessageBytes: configuration.maxMessageBytes)
-        readiness = Readiness(connections: [consumerConnection, publisherConnection], pool: pool)
-    }
-
-    public var service: ServiceName { configuration.service }
-
-    /// Closes the broker connections and the database pool.
-    public func close() {
-        consumerConnection.close()
-        publisherConnection.close()
-        pool.close()
-    }
-
-    /// Runs `work` in one transaction, then wakes the outbox relay, which publishes what the
-    /// transaction appended to the outbox.
-    public func transaction<T: Sendable>(_ work: @escaping @Sendable (DatabaseConnection) throws -> T) async throws
-        -> T
-    {
-        let result = try await pool.transaction(work)
-        relay.wake()
-        return result
-    }
-
-    /// Runs a handler's effects in one transaction with the inbox claim of the message,
-    /// then wakes the outbox relay. A message this queue already processed is skipped; a
-    /// request past its deadline is rolled back (`RequestExpired`).
-    public func handleOnce(
-        _ delivery: Delivery, header: EnvelopeHeader,
-        _ effects: @escaping @Sendable (DatabaseConnection) throws -> Void
-    ) async throws {
-        try await handleOnce(delivery, header: header, alreadyHandled: { _ in }, effects: effects)
-    }
-
-    /// The same, for a handler that answers: `effects` gives the answer of a first delivery,
-    /// `alreadyHandled` that of a message this queue already processed (read in the same
-    /// transaction).
-    public func handleOnce<T: Sendable>(
-        _ delivery: Delivery, header: EnvelopeHeader,
-        alreadyHandled: @escaping @Sendable (DatabaseConnection) throws -> T,
-        effects: @escaping @Sendable (DatabaseConnection) throws -> T
-    ) async throws -> T {
-        let messageID = header.id.uuidString
-        return try await transaction { connection in
-            guard try Inbox.claim(delivery, messageID: messageID, on: connection) else {
-                return try alreadyHandled(connection)
-            }
-            let result = try effects(connection)
-            // Checked last, right before the commit: a request whose requester gave up while
-            // it was handled is rolled back, never applied late.
-            try delivery.checkDeadline()
-            return result
-        }
-    }
-}
-
-/// What a service adds to the runtime: its migrations, consumers, background work and
-/// HTTP routes.
-public struct ServiceParts: Sendable {
-    public var migrations: [Migration]
-    public var consumers: [EventConsumer]
-    public var background: [any Service]
-    /// The service's own rows that expire, deleted hourly with the outbox and inbox.
-    public var expiring: [ExpiringRows]
-    public var routes: @Sendable (Router<KindredRequestContext>) -> Void
-
-    public init(
-        migrations: [Migration], consumers: [EventConsumer] = [], background: [any Service] = [],
-        expiring: [ExpiringRows] = [], routes: @escaping @Sendable (Router<KindredRequestContext>) -> Void = { _ in }
-    ) {
-        self.migrations = migrations
-        self.consumers = consumers
-        self.background = background
-        self.expiring = expiring
-        self.routes = routes
-    }
-}
-
 /// The one entry point of every service executable.
 public enum ServiceHost {
     /// Reads the configuration (exiting with a clear message if it is wrong), bootstraps
     /// logging and metrics once, builds the service and runs it until SIGTERM or SIGINT.
     ///
     /// `build` may read more configuration with the reader; every problem is reported
-    /// together before anything starts.
+    /// together before anything starts. Handlers that do not match the event types the
+    /// registry says the service consumes stop it the same way (`ServiceParts.checkHandlers`).
     public static func main(
         _ service: ServiceName,
         build: @escaping (KindredRuntime, inout EnvironmentReader) throws -> ServiceParts
@@ -146,6 +37,7 @@ public enum ServiceHost {
         do {
             let parts = try build(runtime, &reader)
             try reader.validate()
+            try parts.checkHandlers(for: service)
             try await run(runtime, parts)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("kindred \(service.rawValue): \(error)\n".utf8))
@@ -173,8 +65,9 @@ public enum ServiceHost {
         return router
     }
 
-    /// Runs a built service: start-up (topology, migrations), then consumers, background
-    /// services and the outbox relay, and the HTTP server last; shutdown in reverse.
+    /// Runs a built service: start-up (topology, migrations), then the consumers of its
+    /// handlers, background services and the outbox relay, and the HTTP server last;
+    /// shutdown in reverse.
     public static func run(_ runtime: KindredRuntime, _ parts: ServiceParts) async throws {
         let router = router(runtime, parts)
         let configuration = runtime.configuration
@@ -182,7 +75,9 @@ public enum ServiceHost {
             StartupStep(runtime: runtime, migrations: parts.migrations),
             GatedService(readiness: runtime.readiness, inner: runtime.relay),
         ]
-        services += parts.consumers.map { ConsumerService(readiness: runtime.readiness, consumer: $0) }
+        services += parts.handlers.map {
+            ConsumerService(readiness: runtime.readiness, consumer: $0.consumer(on: runtime))
+        }
         services += parts.background
         let janitor = RetentionJanitor(
             pool: runtime.pool,

@@ -104,8 +104,8 @@ struct FaultTests {
                 #expect(error == .confirmTimeout, "\(error)")
             }
             let requests = RequestReplyClient(
-                connection: publisher, service: .gateway, instance: TestEnvironment.uniqueName("blocked"),
-                logger: TestEnvironment.logger("requests"), exchange: exchange)
+                publishing: publisher, service: .gateway, logger: TestEnvironment.logger("requests"), exchange: exchange
+            )
             let request = Envelope(
                 source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: UUID()),
                 correlationID: "blocked-publishers")

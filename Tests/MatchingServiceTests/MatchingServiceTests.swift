@@ -9,4 +9,9 @@ struct MatchingServiceTests {
     func startsAndIsReady() async throws {
         try await ServiceHarness.expectStartsAndIsReady(.matching, build: MatchingService.build)
     }
+
+    @Test("it handles exactly the events the registry says it consumes, so it starts")
+    func handlersMatchRegistry() throws {
+        try ServiceHarness.expectHandlersMatchRegistry(.matching, build: MatchingService.build)
+    }
 }

@@ -9,4 +9,9 @@ struct MediaServiceTests {
     func startsAndIsReady() async throws {
         try await ServiceHarness.expectStartsAndIsReady(.media, build: MediaService.build)
     }
+
+    @Test("it handles exactly the events the registry says it consumes, so it starts")
+    func handlersMatchRegistry() throws {
+        try ServiceHarness.expectHandlersMatchRegistry(.media, build: MediaService.build)
+    }
 }

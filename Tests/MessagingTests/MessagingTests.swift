@@ -296,28 +296,13 @@ struct MessagingTests {
         }
     }
 
-    @Test("a request gets its reply, and a request nobody answers expires at its deadline")
+    @Test("a request gets its reply through direct reply-to, and a request nobody answers expires at its deadline")
     func requestReply() async throws {
         defer { connection.close() }
         let requests = try await declareQueue(ProfileRequested.eventType.rawValue)
         let client = RequestReplyClient(
-            connection: connection, service: .gateway, instance: TestEnvironment.uniqueName(""),
-            logger: TestEnvironment.logger("rpc"), exchange: exchange)
-        let listener = Task { try await client.run() }
-        defer { listener.cancel() }
-        let publisher = EventPublisher(connection: connection, service: .profile)
-        let responder = EventConsumer(
-            connection: connection, queue: requests, acceptedTypes: [ProfileRequested.eventType],
-            logger: TestEnvironment.logger("responder")
-        ) { _, delivery in
-            let request = try EnvelopeCodec().decode(ProfileRequested.self, from: delivery.body)
-            let profile = ProfileDocument(userId: request.data.userId, displayName: "Ada", updatedAt: Date())
-            let reply = Envelope(
-                causedBy: request, source: .profile, time: Date(), subject: request.subject,
-                data: ProfileFound(profile: profile))
-            try await publisher.reply(reply, to: delivery.properties.replyTo ?? "")
-        }
-        let responding = Task { try await responder.run() }
+            publishing: connection, service: .gateway, logger: TestEnvironment.logger("rpc"), exchange: exchange)
+        let responding = answerProfileRequests(from: requests)
         let userID = UUID()
         let request = Envelope(
             source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: userID), correlationID: "rr")
@@ -326,14 +311,121 @@ struct MessagingTests {
         #expect(reply.data.profile.displayName == "Ada")
         #expect(reply.causationid == request.id.uuidString)
         #expect(reply.correlationid == "rr")
+        // Many at once, each matched to its own request by correlation_id.
+        let ids = (0..<50).map { _ in UUID() }
+        let answered = try await withThrowingTaskGroup(of: (UUID, UUID).self) { group in
+            for id in ids {
+                group.addTask {
+                    let envelope = Envelope(
+                        source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: id),
+                        correlationID: "many")
+                    return (id, try await client.request(envelope, timeout: .seconds(10)).data.profile.userId)
+                }
+            }
+            var pairs: [(UUID, UUID)] = []
+            for try await pair in group { pairs.append(pair) }
+            return pairs
+        }
+        #expect(answered.count == ids.count)
+        #expect(answered.allSatisfy { $0.0 == $0.1 })
 
         responding.cancel()
         _ = await responding.result
         let unanswered = Envelope(
             source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: userID), correlationID: "rr2")
+        let started = ContinuousClock.now
         await #expect(throws: RequestError.deadlineExceeded) {
             try await client.request(unanswered, timeout: .milliseconds(300))
         }
+        // One deadline mechanism on the owner thread: on time, not at its next poll.
+        #expect(ContinuousClock.now - started < .milliseconds(900))
+    }
+
+    @Test("a request no queue takes comes back from the broker and fails at once, not at its deadline")
+    func unroutableRequest() async throws {
+        defer { connection.close() }
+        try await connection.declare(Topology(exchanges: [ExchangeDeclaration(name: exchange, durable: false)]))
+        let client = RequestReplyClient(
+            publishing: connection, service: .gateway, logger: TestEnvironment.logger("rpc"), exchange: exchange)
+        let request = Envelope(
+            source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: UUID()), correlationID: "nq")
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.request(request, timeout: .seconds(20))
+            Issue.record("a request no queue takes was answered")
+        } catch {
+            guard case .unavailable(let why) = error else {
+                Issue.record("expected unavailable, got \(error)")
+                return
+            }
+            #expect(why.contains("no queue is bound"), "\(why)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test("a reply from a broker user the requester does not trust is dropped: the request runs out")
+    func untrustedReply() async throws {
+        defer { connection.close() }
+        let requests = try await declareQueue(ProfileRequested.eventType.rawValue)
+        let client = RequestReplyClient(
+            publishing: connection, service: .gateway, logger: TestEnvironment.logger("rpc"), exchange: exchange,
+            trustedRepliers: ["kindred_profile"])
+        // The responder answers as the admin user, which this client does not take answers from.
+        let responding = answerProfileRequests(from: requests)
+        defer { responding.cancel() }
+        let request = Envelope(
+            source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: UUID()), correlationID: "ut")
+        await #expect(throws: RequestError.deadlineExceeded) {
+            try await client.request(request, timeout: .milliseconds(800))
+        }
+    }
+
+    @Test("acknowledgements sent out of order settle exactly the messages acknowledged")
+    func outOfOrderAcknowledgements() async throws {
+        let queue = try await declareQueue("Acked")
+        for index in 0..<10 { try await connection.publish(message("Acked", body: "\(index)")) }
+        let consumer = AMQPConnection(
+            endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "acker", logger: TestEnvironment.logger("amqp"))
+        let deliveries = try await consumer.consume(queue: queue, prefetch: 10)
+        var taken: [Delivery] = []
+        for try await delivery in deliveries {
+            taken.append(delivery)
+            if taken.count == 10 { break }
+        }
+        // All but the first and the sixth, in reverse order: the acks of one pass coalesce
+        // into `multiple` acks only over runs with no unsettled message in between.
+        for delivery in taken.reversed() where delivery.body != Array("0".utf8) && delivery.body != Array("5".utf8) {
+            consumer.acknowledge(delivery)
+        }
+        // Closing gives back exactly the two unacknowledged ones.
+        consumer.close()
+        #expect(try await eventually { try await connection.status(ofQueue: queue)?.messages == 2 })
+        let again = try await connection.consume(queue: queue, prefetch: 10)
+        var bodies: Set<String> = []
+        for try await delivery in again {
+            bodies.insert(String(decoding: delivery.body, as: UTF8.self))
+            connection.acknowledge(delivery)
+            if bodies.count == 2 { break }
+        }
+        #expect(bodies == ["0", "5"])
+        connection.close()
+    }
+
+    /// Answers every `ProfileRequested` on `queue` with a profile named Ada, until cancelled.
+    func answerProfileRequests(from queue: String) -> Task<Void, any Error> {
+        let publisher = EventPublisher(connection: connection, service: .profile)
+        let responder = EventConsumer(
+            connection: connection, queue: queue, acceptedTypes: [ProfileRequested.eventType],
+            logger: TestEnvironment.logger("responder")
+        ) { _, delivery in
+            let request = try EnvelopeCodec().decode(ProfileRequested.self, from: delivery.body)
+            let profile = ProfileDocument(userId: request.data.userId, displayName: "Ada", updatedAt: Date())
+            let reply = Envelope(
+                causedBy: request, source: .profile, time: Date(), subject: request.subject,
+                data: ProfileFound(profile: profile))
+            try publisher.reply(reply, to: delivery.properties.replyTo ?? "")
+        }
+        return Task { try await responder.run() }
     }
 
     @Test("an idle connection services heartbeats and is never dropped by the broker")

@@ -9,4 +9,9 @@ struct NotificationServiceTests {
     func startsAndIsReady() async throws {
         try await ServiceHarness.expectStartsAndIsReady(.notification, build: NotificationService.build)
     }
+
+    @Test("it handles exactly the events the registry says it consumes, so it starts")
+    func handlersMatchRegistry() throws {
+        try ServiceHarness.expectHandlersMatchRegistry(.notification, build: NotificationService.build)
+    }
 }

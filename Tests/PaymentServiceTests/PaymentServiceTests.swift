@@ -9,4 +9,9 @@ struct PaymentServiceTests {
     func startsAndIsReady() async throws {
         try await ServiceHarness.expectStartsAndIsReady(.payment, build: PaymentService.build)
     }
+
+    @Test("it handles exactly the events the registry says it consumes, so it starts")
+    func handlersMatchRegistry() throws {
+        try ServiceHarness.expectHandlersMatchRegistry(.payment, build: PaymentService.build)
+    }
 }

@@ -11,4 +11,11 @@ struct ProfileStartupTests {
             try ProfileService.build(runtime: runtime, reader: &reader)
         }
     }
+
+    @Test("it handles exactly the events the registry says it consumes, so it starts")
+    func handlersMatchRegistry() throws {
+        try ServiceHarness.expectHandlersMatchRegistry(.profile) { runtime, reader in
+            try ProfileService.build(runtime: runtime, reader: &reader)
+        }
+    }
 }

@@ -22,6 +22,23 @@ public enum ServiceHarness {
             metrics: PrometheusCollectorRegistry())
     }
 
+    /// Builds the service's parts as `ServiceHost.main` does (with `environment` for what
+    /// its build reads) and checks the start-up check passes: its handlers take exactly the
+    /// event types the registry says it consumes, each once.
+    public static func expectHandlersMatchRegistry(
+        _ service: ServiceName, environment: [String: String] = [:],
+        build: (KindredRuntime, inout EnvironmentReader) throws -> ServiceParts
+    ) throws {
+        let runtime = try runtime(for: service)
+        defer { runtime.close() }
+        var reader = EnvironmentReader(environment)
+        let parts = try build(runtime, &reader)
+        try reader.validate()
+        #expect(parts.handlerProblems(for: service) == [])
+        #expect(Set(parts.handledTypes) == Set(EventRegistry.consumed(by: service).map(\.type)))
+        #expect(parts.handledTypes.count == EventRegistry.consumed(by: service).count)
+    }
+
     /// Builds the service, runs its start-up (topology, shared and own migrations) and
     /// checks what every service must have: it reports ready, its database has the shared
     /// tables and its own, its queues exist, and its role cannot open another service's
@@ -34,6 +51,7 @@ public enum ServiceHarness {
         defer { runtime.close() }
         var reader = EnvironmentReader([:])
         let parts = try build(runtime, &reader)
+        #expect(parts.handlerProblems(for: service) == [], "\(service) would refuse to start")
         try await ServiceHost.prepare(runtime, migrations: parts.migrations)
         let ready = try await eventually { await runtime.readiness.problems().isEmpty }
         let problems = await runtime.readiness.problems()

@@ -16,8 +16,7 @@ public enum GatewayService {
             keys: configuration.jwtKeys, signingKeyID: configuration.jwtKeyID,
             lifetimeSeconds: configuration.accessTokenSeconds)
         let requests = RequestReplyClient(
-            connection: runtime.consumerConnection, publishing: runtime.publisherConnection, service: .gateway,
-            instance: runtime.configuration.instanceID, logger: runtime.logger,
+            publishing: runtime.publisherConnection, service: .gateway, logger: runtime.logger,
             trustedRepliers: EventRegistry.trustedRepliers(to: .gateway))
         let authenticator = Authenticator(tokens: tokens, now: now)
         let auth = AuthRoutes(
@@ -27,8 +26,6 @@ public enum GatewayService {
             requests: requests, authenticator: authenticator,
             deadline: configuration.deadline(of:), now: now)
         let hub = LiveEventHub(maxStreamsPerUser: configuration.maxStreamsPerUser)
-        let suspensions = UserSuspendedHandler(runtime: runtime, hub: hub, now: now)
-        let erasures = UserDataErasedHandler(runtime: runtime, now: now)
         let account = AccountRoutes(runtime: runtime, authenticator: authenticator, hub: hub, now: now)
         let listener = LiveEventListener(
             runtime: runtime, hub: hub, retention: .seconds(configuration.liveRetentionHours * 3600))
@@ -38,11 +35,8 @@ public enum GatewayService {
         let logger = runtime.logger
         return ServiceParts(
             migrations: GatewayMigrations.all,
-            consumers: [
-                runtime.consumer(of: UserSuspended.self, handler: suspensions.handle),
-                runtime.consumer(of: UserDataErased.self, handler: erasures.handle),
-            ],
-            background: [ReplyListener(client: requests), listener],
+            handlers: [UserSuspendedHandler(hub: hub, now: now), UserDataErasedHandler(now: now)],
+            background: [listener],
             expiring: [listener.expiring, Idempotency.expiring] + AccountStore.expiringRefreshTokens,
             routes: { router in
                 router.add(middleware: GatewayMiddleware(logger: logger))
@@ -52,23 +46,10 @@ public enum GatewayService {
                         auth: RateLimiter(limitPerMinute: configuration.authRequestsPerMinute, now: now),
                         api: RateLimiter(limitPerMinute: configuration.apiRequestsPerMinute, now: now),
                         authenticator: authenticator, proxies: configuration.trustedProxies))
-                router.get("/openapi.json") { _, _ in
-                    Answer(status: .ok, contentType: "application/json", body: OpenAPIDocument.bytes)
-                }
-                auth.add(
-                    to: router, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now))
-                profile.add(to: router)
-                events.add(to: router)
-                account.add(to: router)
+                let endpoints = GatewayEndpoints(
+                    auth: auth, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now),
+                    profile: profile, events: events, account: account)
+                GatewayAPI.table.register(on: router, serving: endpoints)
             })
-    }
-}
-
-/// Receives the answers to the gateway's requests until shutdown.
-struct ReplyListener: Service {
-    let client: RequestReplyClient
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown { try await client.run() }
     }
 }

@@ -9,18 +9,14 @@ public enum ProfileService {
     public static func build(
         runtime: KindredRuntime, reader: inout EnvironmentReader, now: @escaping @Sendable () -> Date = Date.init
     ) throws -> ServiceParts {
-        let registered = UserRegisteredHandler(runtime: runtime, now: now)
-        let requested = ProfileRequestedHandler(runtime: runtime, now: now)
-        let updateRequested = ProfileUpdateRequestedHandler(runtime: runtime, now: now)
-        let deletion = AccountDeletionRequestedHandler(runtime: runtime, now: now)
-        return ServiceParts(
+        ServiceParts(
             migrations: ProfileMigrations.all,
-            consumers: [
-                runtime.consumer(of: UserRegistered.self, handler: registered.handle),
-                runtime.consumer(of: GuestRegistered.self, handler: registered.handle),
-                runtime.consumer(of: ProfileRequested.self, handler: requested.handle),
-                runtime.consumer(of: ProfileUpdateRequested.self, handler: updateRequested.handle),
-                runtime.consumer(of: AccountDeletionRequested.self, handler: deletion.handle),
+            handlers: [
+                UserRegisteredHandler(now: now),
+                GuestRegisteredHandler(now: now),
+                ProfileRequestedHandler(),
+                ProfileUpdateRequestedHandler(now: now),
+                AccountDeletionRequestedHandler(now: now),
             ])
     }
 }

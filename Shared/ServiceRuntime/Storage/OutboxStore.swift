@@ -48,8 +48,22 @@ struct OutboxRow: Sendable {
     }
 }
 
-/// The relay's SQL on the shared `outbox` table.
+/// The SQL of the shared `outbox` table: what a service's transaction appends, and what
+/// the relay reads and marks.
 enum OutboxStore {
+    /// Appends an encoded event inside the caller's transaction.
+    static func append(
+        eventID: UUID, type: EventType, subject: String?, correlationID: String, occurredAt: Date, body: String,
+        on connection: DatabaseConnection
+    ) throws {
+        try connection.execute(
+            """
+            INSERT INTO outbox (event_id, event_type, subject, correlation_id, occurred_at, body)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """,
+            [eventID, type.rawValue, subject, correlationID, occurredAt, body])
+    }
+
     /// Unsent rows that are due (not set aside, not waiting for a retry), oldest first,
     /// locked for this transaction.
     static func due(limit: Int, on connection: DatabaseConnection) throws -> [OutboxRow] {

@@ -13,7 +13,8 @@ struct OperationStatus: Codable, Sendable, Equatable {
     var completedAt: Date?
 }
 
-/// `DELETE /v1/account` (202, then `GET /v1/operations/{id}` until `completed`).
+/// `DELETE /v1/account` (202, then `GET /v1/operations/{id}` until `completed`); the routes
+/// are listed in `GatewayAPI`.
 ///
 /// The gateway stops the account signing in at once, asks every service that keeps user
 /// data to erase its part (`AccountDeletionRequested`), and erases the account itself once
@@ -24,13 +25,6 @@ struct AccountRoutes: Sendable {
     /// Ends the account's live streams here at once (elsewhere at their next heartbeat).
     let hub: LiveEventHub
     let now: @Sendable () -> Date
-
-    func add(to router: Router<KindredRequestContext>) {
-        router.delete("/v1/account") { request, context in try await delete(request, context: context) }
-        router.get("/v1/operations/{id}") { request, context in
-            try await operation(request, context: context, id: context.parameters.get("id") ?? "")
-        }
-    }
 
     func delete(_ request: Request, context: KindredRequestContext) async throws -> Answer {
         let userID = try authenticator.userID(of: request, context: context)

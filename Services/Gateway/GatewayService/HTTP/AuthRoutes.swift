@@ -15,7 +15,8 @@ struct TokenResponse: Codable, Sendable, Equatable {
     var userId: UUID
 }
 
-/// `/v1/auth/*`: register, login, guest, link, refresh, logout and logout everywhere.
+/// `/v1/auth/*`: register, login, guest, link, refresh, logout and logout everywhere (the
+/// routes are listed in `GatewayAPI`).
 struct AuthRoutes: Sendable {
     let runtime: KindredRuntime
     let tokens: AccessTokens
@@ -44,20 +45,8 @@ struct AuthRoutes: Sendable {
         self.decoyHash = Bcrypt.hash(UUID().uuidString, cost: UInt8(bcryptCost))
     }
 
-    func add(to router: Router<KindredRequestContext>, idempotency: Idempotency) {
-        let signsIn = Idempotency.Replay.signIn(signInAgain)
-        let routes: [(String, Idempotency.Replay, @Sendable (Request) async throws -> Answer)] = [
-            ("/v1/auth/register", signsIn, register), ("/v1/auth/login", signsIn, login),
-            ("/v1/auth/guest", .never, guest), ("/v1/auth/link", signsIn, link),
-            ("/v1/auth/refresh", .never, refresh), ("/v1/auth/logout", .storedAnswer, logout),
-            ("/v1/auth/logout-all", .storedAnswer, logoutEverywhere),
-        ]
-        for (path, replay, handler) in routes {
-            router.post(RouterPath(path)) { request, context in
-                try await idempotency.run(request, context: context, limit: Self.bodyLimit, replay: replay, handler)
-            }
-        }
-    }
+    /// How a replayed sign-in answers (`Idempotency-Key`): new tokens for the same user.
+    var signInReplay: Idempotency.Replay { .signIn(signInAgain) }
 
     /// The replay of a request that signed `userID` in: new tokens, if the account may still
     /// sign in.
@@ -86,7 +75,7 @@ struct AuthRoutes: Sendable {
     func login(_ request: Request) async throws -> Answer {
         // Only the shape is checked here: a password that breaks the registration rules
         // simply does not match, and says no more than any wrong password does.
-        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["email", "password"])
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .credentials)
         let email = body.string("email")
         let password = body.string("password")
         var errors = body.errors
@@ -122,7 +111,7 @@ struct AuthRoutes: Sendable {
 
     /// A guest account: a display name now, an e-mail and password later (`link`).
     func guest(_ request: Request) async throws -> Answer {
-        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["displayName"])
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .guest)
         let displayName = body.string("displayName")?.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors = body.errors
         if displayName == nil, errors.isEmpty {
@@ -293,7 +282,7 @@ struct AuthRoutes: Sendable {
 
     /// The e-mail and password of a registration or link, checked against the rules.
     private func readNewCredentials(_ request: Request) async throws -> (String, String) {
-        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["email", "password"])
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .credentials)
         let email = body.string("email")
         let password = body.string("password")
         var errors = body.errors
@@ -310,11 +299,18 @@ struct AuthRoutes: Sendable {
     }
 
     private func readRefreshToken(_ request: Request) async throws -> String {
-        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: ["refreshToken"])
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .refresh)
         let token = body.string("refreshToken")
         var errors = body.errors
         if token == nil, errors.isEmpty { errors.append(FieldError(field: "refreshToken", message: "is required")) }
         guard errors.isEmpty, let token else { throw Problem.validation(errors) }
         return token
+    }
+}
+
+/// Runs CPU-heavy work (bcrypt) on a dispatch thread, off Swift's cooperative pool.
+func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
     }
 }

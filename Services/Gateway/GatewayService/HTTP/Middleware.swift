@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceRuntime
 
 /// Refuses non-canonical paths (`CanonicalPath`), turns every error into a problem+json
 /// answer, gives every response a request id and security headers, and logs one line per

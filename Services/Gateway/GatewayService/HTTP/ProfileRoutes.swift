@@ -4,8 +4,8 @@ import Hummingbird
 import Messaging
 import ServiceRuntime
 
-/// `GET` and `PUT /v1/profile/me`, answered by the profile service through request
-/// events.
+/// `GET` and `PUT /v1/profile/me` (listed in `GatewayAPI`), answered by the profile service
+/// through request events.
 struct ProfileRoutes: Sendable {
     let requests: RequestReplyClient
     let authenticator: Authenticator
@@ -14,12 +14,6 @@ struct ProfileRoutes: Sendable {
     let now: @Sendable () -> Date
 
     static let bodyLimit = 16 * 1024
-    static let fields: Set<String> = ["displayName", "birthdate", "gender", "seeking", "bio"]
-
-    func add(to router: Router<KindredRequestContext>) {
-        router.get("/v1/profile/me") { request, context in try await get(request, context: context) }
-        router.put("/v1/profile/me") { request, context in try await put(request, context: context) }
-    }
 
     func get(_ request: Request, context: KindredRequestContext) async throws -> Answer {
         let userID = try authenticator.userID(of: request, context: context)
@@ -30,7 +24,7 @@ struct ProfileRoutes: Sendable {
 
     func put(_ request: Request, context: KindredRequestContext) async throws -> Answer {
         let userID = try authenticator.userID(of: request, context: context)
-        var body = try await JSONBody.read(request, limit: Self.bodyLimit, allowed: Self.fields)
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .profileUpdate)
         let update = ProfileUpdateRequested(
             userId: userID, displayName: body.string("displayName"), birthdate: body.string("birthdate"),
             gender: body.string("gender"), seeking: body.strings("seeking"), bio: body.string("bio"))

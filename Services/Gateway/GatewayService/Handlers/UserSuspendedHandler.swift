@@ -1,22 +1,22 @@
 import Contracts
 import Foundation
-import Messaging
+import Persistence
 import ServiceRuntime
 
 /// `UserSuspended` → the account can no longer sign in, its refresh tokens are revoked,
 /// and its live streams on this instance end (those on other instances end at their next
 /// heartbeat, when they find the account closed). Access tokens already issued stay valid
 /// until they expire (15 minutes).
-struct UserSuspendedHandler: Sendable {
-    let runtime: KindredRuntime
+struct UserSuspendedHandler: EventHandler {
     let hub: LiveEventHub
     let now: @Sendable () -> Date
 
-    func handle(_ event: Envelope<UserSuspended>, _ delivery: Delivery) async throws {
-        let time = now()
-        try await runtime.handleOnce(delivery, header: event.header) { connection in
-            try AccountStore.suspend(userID: event.data.userId, at: time, on: connection)
-        }
+    func handle(_ event: Envelope<UserSuspended>, context: MessageContext, database: DatabaseConnection) throws {
+        try AccountStore.suspend(userID: event.data.userId, at: now(), on: database)
+    }
+
+    /// Streams end only once the suspension is committed: a rolled-back one leaves them open.
+    func committed(_ event: Envelope<UserSuspended>, context: MessageContext) async {
         hub.disconnect(event.data.userId, reason: .accountClosed)
     }
 }

@@ -7,11 +7,11 @@ import ServiceLifecycle
 import ServiceRuntime
 import Synchronization
 
-/// `GET /v1/events`: the signed-in user's events as Server-Sent Events. Each frame's `id`
-/// is the event id; a client that reconnects with `Last-Event-ID` first receives what it
-/// missed (within the replay window), then live events. Comment lines every
-/// `heartbeat` keep proxies from closing an idle stream. Streams end at shutdown; clients
-/// reconnect (`retry: 3000`).
+/// `GET /v1/events` (listed in `GatewayAPI`): the signed-in user's events as Server-Sent
+/// Events. Each frame's `id` is the event id; a client that reconnects with `Last-Event-ID`
+/// first receives what it missed (within the replay window), then live events. Comment
+/// lines every `heartbeat` keep proxies from closing an idle stream. Streams end at
+/// shutdown; clients reconnect (`retry: 3000`).
 ///
 /// A stream ends, with a last `event: end` frame naming why, when its access token runs
 /// out (`token-expired`: refresh, then reconnect) or its account is suspended or deleted
@@ -25,10 +25,6 @@ struct EventStreamRoute: Sendable {
     let now: @Sendable () -> Date
 
     static let lastEventID = HTTPField.Name.constant("Last-Event-ID")
-
-    func add(to router: Router<KindredRequestContext>) {
-        router.get("/v1/events") { request, context in try await stream(request, context: context) }
-    }
 
     func stream(_ request: Request, context: KindredRequestContext) async throws -> Response {
         let (user, expiresAt) = try authenticator.signedIn(request, context: context)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Persistence
+import ServiceRuntime
 
 /// The SQL of `Idempotency`: one row per (scope, key).
 ///

@@ -1,46 +1,35 @@
 import Contracts
 import Foundation
-import Messaging
 import Persistence
 import ServiceRuntime
 
 /// `ProfileUpdateRequested` → validated, stored with `ProfileUpdated` in the outbox, and
-/// answered with `ProfileUpdated` (or the fields that are wrong).
+/// answered with `ProfileUpdated`, or with the fields that are wrong (nothing is stored).
 ///
-/// Idempotent under the request's id: a redelivered request changes nothing again and is
-/// answered with the profile as it is.
-struct ProfileUpdateRequestedHandler: Sendable {
-    let runtime: KindredRuntime
+/// Idempotent under the request's id: the runtime answers a redelivered request with the
+/// answer it kept, and does not run this again.
+struct ProfileUpdateRequestedHandler: RequestHandler {
     let now: @Sendable () -> Date
 
-    func handle(_ request: Envelope<ProfileUpdateRequested>, _ delivery: Delivery) async throws {
+    func handle(
+        _ request: Envelope<ProfileUpdateRequested>, context: MessageContext, database: DatabaseConnection
+    ) throws -> Result<ProfileUpdated, RequestFailed> {
         let time = now()
         let valid: ValidProfile
         switch ProfileValidation.validate(request.data, today: time) {
-        case .failure(let failure):
-            try await runtime.respond(to: request, delivery: delivery, with: .failure(failure), now: time)
-            return
-        case .success(let profile):
-            valid = profile
+        case .failure(let failure): return .failure(failure)
+        case .success(let profile): valid = profile
         }
-        let userID = request.data.userId
-        let stored = try await runtime.handleOnce(
-            delivery, header: request.header,
-            alreadyHandled: { connection in try ProfileStore.find(userID: userID, on: connection) },
-            effects: { connection -> (ProfileDocument, Int64)? in
-                guard
-                    let (profile, sequence) = try ProfileStore.replace(
-                        userID: userID, with: valid, at: time, on: connection)
-                else { return nil }
-                let updated = Envelope(
-                    causedBy: request, source: .profile, time: time, subject: request.subject,
-                    data: ProfileUpdated(profile: profile, sequence: sequence))
-                try Outbox.append(updated, on: connection)
-                return (profile, sequence)
-            })
-        let outcome: Result<ProfileUpdated, RequestFailed> =
-            stored.map { .success(ProfileUpdated(profile: $0.0, sequence: $0.1)) }
-            ?? .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
-        try await runtime.respond(to: request, delivery: delivery, with: outcome, now: time)
+        guard
+            let (profile, sequence) = try ProfileStore.replace(
+                userID: request.data.userId, with: valid, at: time, on: database)
+        else {
+            return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
+        }
+        let updated = ProfileUpdated(profile: profile, sequence: sequence)
+        try Outbox.append(
+            Envelope(causedBy: request, source: .profile, time: time, subject: request.subject, data: updated),
+            on: database)
+        return .success(updated)
     }
 }

@@ -7,12 +7,14 @@ import Hummingbird
 /// Rule: the body must be one JSON object; a field the route does not know is rejected
 /// (so a typo never silently does nothing); `null` is the same as absent; text with a NUL
 /// character is refused (C libraries such as libpq would cut it there).
-struct JSONBody {
+///
+/// Not `JSONDecoder`: it stops at the first wrong field, and ignores unknown ones.
+package struct JSONBody {
     private let object: [String: Any]
-    private(set) var errors: [FieldError] = []
+    package private(set) var errors: [FieldError] = []
 
     /// Reads at most `limit` bytes (413 beyond) and parses them (400 if not a JSON object).
-    static func read(_ request: Request, limit: Int, allowed: Set<String>) async throws -> JSONBody {
+    package static func read(_ request: Request, limit: Int, allowed: Set<String>) async throws -> JSONBody {
         let buffer = try await request.body.collect(upTo: limit)
         let data = Data(buffer.readableBytesView)
         guard let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
@@ -28,9 +30,17 @@ struct JSONBody {
         return body
     }
 
+    /// Reads a body whose fields are those of `schema`, the route's documented request body:
+    /// what the document promises and what is accepted are one list.
+    package static func read(_ request: Request, limit: Int, documentedBy schema: SchemaComponent) async throws
+        -> JSONBody
+    {
+        try await read(request, limit: limit, allowed: schema.propertyNames)
+    }
+
     private init(object: [String: Any]) { self.object = object }
 
-    mutating func string(_ key: String) -> String? {
+    package mutating func string(_ key: String) -> String? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let text = value as? String else {
             errors.append(FieldError(field: key, message: "must be a string"))
@@ -43,7 +53,7 @@ struct JSONBody {
         return text
     }
 
-    mutating func strings(_ key: String) -> [String]? {
+    package mutating func strings(_ key: String) -> [String]? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let list = value as? [Any], let texts = list as? [String] else {
             errors.append(FieldError(field: key, message: "must be a list of strings"))
@@ -54,43 +64,5 @@ struct JSONBody {
             return nil
         }
         return texts
-    }
-}
-
-/// An HTTP answer held as bytes, so that it can be stored for an `Idempotency-Key` and
-/// replayed exactly.
-struct Answer: ResponseGenerator, Sendable {
-    var status: HTTPResponse.Status
-    var contentType: String?
-    var body: [UInt8]
-    var retryAfter: Int?
-    /// For 201 and 202: where the created thing or the operation's status lives.
-    var location: String?
-
-    init(status: HTTPResponse.Status, contentType: String? = nil, body: [UInt8] = [], retryAfter: Int? = nil) {
-        self.status = status
-        self.contentType = contentType
-        self.body = body
-        self.retryAfter = retryAfter
-    }
-
-    func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers: HTTPFields = [.cacheControl: "no-store"]
-        if let contentType { headers[.contentType] = contentType }
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if let location { headers[.location] = location }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
-
-/// A JSON answer encoded with the suite's one JSON configuration.
-func jsonResponse<Body: Encodable>(_ body: Body, status: HTTPResponse.Status = .ok) throws -> Answer {
-    Answer(status: status, contentType: "application/json", body: Array(try KindredJSON.sharedEncoder.encode(body)))
-}
-
-/// Runs CPU-heavy work (bcrypt) on a dispatch thread, off Swift's cooperative pool.
-func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
     }
 }

@@ -1,0 +1,221 @@
+import Contracts
+import Foundation
+import Hummingbird
+import ServiceRuntime
+
+/// What serves the gateway's routes, made once at start-up (`GatewayService.build`).
+struct GatewayEndpoints: Sendable {
+    let auth: AuthRoutes
+    let idempotency: Idempotency
+    let profile: ProfileRoutes
+    let events: EventStreamRoute
+    let account: AccountRoutes
+
+    /// Runs an auth route under its `Idempotency-Key`, if it carries one.
+    func idempotent(
+        _ request: Request, _ context: KindredRequestContext, replay: Idempotency.Replay,
+        _ handler: @Sendable (Request) async throws -> Answer
+    ) async throws -> Response {
+        try await idempotency.run(request, context: context, limit: AuthRoutes.bodyLimit, replay: replay, handler)
+    }
+}
+
+/// Every route of the gateway, once: the router is built from this table and so is the
+/// OpenAPI document (`OpenAPIDocument`). A new route is a new entry here.
+enum GatewayAPI {
+    typealias Route = RouteTable<GatewayEndpoints>.Route
+
+    static let table = RouteTable<GatewayEndpoints>(
+        [
+            register, login, guest, link, refresh, logout, logoutEverywhere, profileRead, profileReplace, events,
+            accountDeletion, operationStatus, openAPI,
+        ] + OperationalRoutes.documentedProbes(of: GatewayEndpoints.self))
+
+    // MARK: What many routes answer
+
+    /// What every `/v1` route may answer besides its own: rate limits, a dependency away.
+    private static let limits: [RouteResponse] = [
+        .problem(
+            .tooManyRequests, "Rate limited; see `Retry-After`.", types: ["rate-limited"], headers: ["Retry-After"]),
+        .problem(
+            .serviceUnavailable, "A dependency is unavailable; see `Retry-After`.", types: ["unavailable"],
+            headers: ["Retry-After"]),
+    ]
+
+    /// What a route that needs an access token answers without a valid one.
+    private static let unauthorized = RouteResponse.problem(
+        .unauthorized, "No valid access token.", types: ["unauthenticated", "bad-token", "token-expired"])
+
+    /// The answers of a `/v1` route: its own (which win over the shared ones of a status), then `limits`.
+    private static func api(_ own: [RouteResponse]) -> [RouteResponse] { own + limits }
+
+    /// The answers of a `/v1` route that needs an access token.
+    private static func signedIn(_ own: [RouteResponse]) -> [RouteResponse] { own + [unauthorized] + limits }
+
+    private static let idempotencyKey = RouteParameter(
+        "Idempotency-Key", in: .header, required: false,
+        description: """
+            The same key and body replay the first answer (sign-ins answer with fresh tokens; guest and refresh \
+            ignore the key); another body is 422, a key whose request still runs is 409.
+            """,
+        maxLength: 255)
+
+    private static let suspended = RouteResponse.problem(
+        .forbidden, "The account is suspended or being deleted.", types: ["account-suspended"])
+
+    private static let noAnswer = RouteResponse.problem(
+        .gatewayTimeout, "The profile service did not answer in time.", types: ["timeout"])
+
+    private static let badAnswer = RouteResponse.problem(
+        .badGateway, "A service failed or answered wrongly.", types: ["upstream-error", "bad-reply"])
+
+    // MARK: The routes
+
+    private static let register = Route(
+        .post, "/v1/auth/register", summary: "Register with e-mail and password", tag: "auth",
+        parameters: [idempotencyKey], body: .credentials,
+        responses: api([
+            .json(.created, "Signed in.", .tokens),
+            .problem(.conflict, "The e-mail is taken.", types: ["email-taken"]),
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(
+            request, context, replay: endpoints.auth.signInReplay, endpoints.auth.register)
+    }
+
+    private static let login = Route(
+        .post, "/v1/auth/login", summary: "Sign in", tag: "auth", parameters: [idempotencyKey], body: .credentials,
+        responses: api([
+            .json(.ok, "Signed in.", .tokens),
+            .problem(.unauthorized, "Wrong e-mail or password.", types: ["bad-credentials"]),
+            suspended,
+            .problem(
+                .tooManyRequests, "Rate limited, or too many failed logins for this e-mail; see `Retry-After`.",
+                types: ["rate-limited", "too-many-failed-logins"], headers: ["Retry-After"]),
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, replay: endpoints.auth.signInReplay, endpoints.auth.login)
+    }
+
+    private static let guest = Route(
+        .post, "/v1/auth/guest", summary: "Start a guest account", tag: "auth", parameters: [idempotencyKey],
+        body: .guest, responses: api([.json(.created, "Signed in as a guest.", .tokens)])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, replay: .never, endpoints.auth.guest)
+    }
+
+    private static let link = Route(
+        .post, "/v1/auth/link", summary: "Give a guest account an e-mail and password (same user id)",
+        tag: "auth", security: .bearer, parameters: [idempotencyKey], body: .credentials,
+        responses: signedIn([
+            .json(.ok, "Signed in.", .tokens),
+            .problem(.conflict, "Not a guest, or the e-mail is taken.", types: ["not-a-guest", "email-taken"]),
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, replay: endpoints.auth.signInReplay, endpoints.auth.link)
+    }
+
+    private static let refresh = Route(
+        .post, "/v1/auth/refresh", summary: "Rotate a refresh token", tag: "auth", parameters: [idempotencyKey],
+        body: .refresh,
+        responses: api([
+            .json(.ok, "Signed in.", .tokens),
+            .problem(
+                .unauthorized, "Unknown, expired, revoked or reused refresh token (reuse revokes its family).",
+                types: ["bad-refresh-token", "refresh-token-reused"]),
+            suspended,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, replay: .never, endpoints.auth.refresh)
+    }
+
+    private static let logout = Route(
+        .post, "/v1/auth/logout", summary: "Sign this device out", tag: "auth", parameters: [idempotencyKey],
+        body: .refresh, responses: api([.described(.noContent, "Signed out.")])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, replay: .storedAnswer, endpoints.auth.logout)
+    }
+
+    private static let logoutEverywhere = Route(
+        .post, "/v1/auth/logout-all", summary: "Sign out everywhere", tag: "auth", security: .bearer,
+        responses: signedIn([.described(.noContent, "Every refresh token revoked.")])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, replay: .storedAnswer, endpoints.auth.logoutEverywhere)
+    }
+
+    private static let profileRead = Route(
+        .get, "/v1/profile/me", summary: "The signed-in user's profile", tag: "profile", security: .bearer,
+        responses: signedIn([
+            .json(.ok, "The profile.", .profile),
+            .problem(.notFound, "No profile yet.", types: ["not-found"]),
+            noAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.profile.get(request, context: context)
+    }
+
+    private static let profileReplace = Route(
+        .put, "/v1/profile/me", summary: "Replace the editable fields of the profile", tag: "profile",
+        security: .bearer, body: .profileUpdate,
+        responses: signedIn([.json(.ok, "The new profile.", .profile), noAnswer, badAnswer])
+    ) { endpoints, request, context in
+        try await endpoints.profile.put(request, context: context)
+    }
+
+    private static let events = Route(
+        .get, "/v1/events", summary: "The signed-in user's events as Server-Sent Events", tag: "live",
+        security: .bearer,
+        parameters: [
+            RouteParameter(
+                "Last-Event-ID", in: .header, required: false,
+                description: "Replays the events after this one that are still kept, then streams live ones.")
+        ],
+        responses: signedIn([
+            .eventStream(
+                """
+                A stream: `id` (event id), `event` (event type), `data` (the event's data as JSON); comment \
+                lines as heartbeats; a last `event: end` with `{"reason":…}` (`token-expired`, \
+                `account-closed`) when it ends.
+                """),
+            suspended,
+            .problem(
+                .tooManyRequests, "Rate limited, or too many streams open; see `Retry-After`.",
+                types: ["rate-limited", "too-many-streams"], headers: ["Retry-After"]),
+            .problem(
+                .serviceUnavailable, "The gateway database is unavailable; see `Retry-After`.",
+                types: ["unavailable"], headers: ["Retry-After"]),
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.events.stream(request, context: context)
+    }
+
+    private static let accountDeletion = Route(
+        .delete, "/v1/account", summary: "Delete the account and everything every service keeps about the user",
+        tag: "account", security: .bearer,
+        responses: signedIn([
+            .json(
+                .accepted, "Deletion started; follow `Location` (`/v1/operations/{id}`).", .operation,
+                headers: ["Location"])
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.account.delete(request, context: context)
+    }
+
+    private static let operationStatus = Route(
+        .get, "/v1/operations/{id}", summary: "The status of a long operation", tag: "account",
+        security: .bearer, parameters: [RouteParameter("id", in: .path, required: true, format: "uuid")],
+        responses: signedIn([
+            .json(.ok, "The operation.", .operation),
+            .problem(.notFound, "No such operation for this user.", types: ["not-found"]),
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.account.operation(request, context: context, id: context.parameters.get("id") ?? "")
+    }
+
+    private static let openAPI = Route(
+        .get, "/openapi.json", summary: "This document", tag: "operations",
+        responses: [.described(.ok, "OpenAPI 3.1")]
+    ) { _, _, _ in
+        try OpenAPIDocument.answer()
+    }
+}

@@ -1,0 +1,302 @@
+import Contracts
+import Foundation
+import OutboundHTTP
+import TestSupport
+import Testing
+
+/// A JSON value with its JSON type kept: `JSONSerialization` would hand out `NSNumber` for
+/// both numbers and booleans.
+enum JSONValue: Decodable, Equatable {
+    case null
+    case boolean(Bool)
+    case integer(Int)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .boolean(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[key]
+    }
+
+    var text: String? {
+        guard case .string(let text) = self else { return nil }
+        return text
+    }
+
+    var members: [String: JSONValue]? {
+        guard case .object(let members) = self else { return nil }
+        return members
+    }
+
+    var elements: [JSONValue]? {
+        guard case .array(let elements) = self else { return nil }
+        return elements
+    }
+
+    /// The value of a schema's `type`, a name or a list of names.
+    var typeNames: [String] {
+        switch self {
+        case .string(let name): return [name]
+        case .array(let names): return names.compactMap(\.text)
+        default: return []
+        }
+    }
+
+    /// Whether the value is of the JSON Schema type `name`.
+    func isOfType(_ name: String) -> Bool {
+        switch (name, self) {
+        case ("null", .null), ("boolean", .boolean), ("integer", .integer), ("number", .integer),
+            ("number", .number), ("string", .string), ("array", .array), ("object", .object):
+            return true
+        default:
+            return false
+        }
+    }
+}
+
+/// Checks JSON values against the schemas of an OpenAPI document, with the keywords the
+/// gateway's document uses for shapes: `type` (a name or a list of names), `properties`,
+/// `required`, `additionalProperties: false`, `items`, `enum`, and `$ref` to its
+/// components. Formats and lengths are rules, tested route by route, not shapes.
+struct SchemaChecker {
+    let components: [String: JSONValue]
+
+    init(document: JSONValue) {
+        components = document["components"]?["schemas"]?.members ?? [:]
+    }
+
+    /// What is wrong with `value`, each at its JSON path; empty if it conforms to `schema`.
+    func problems(of value: JSONValue, against schema: JSONValue, at path: String = "$") -> [String] {
+        if let reference = schema["$ref"]?.text {
+            let prefix = "#/components/schemas/"
+            guard reference.hasPrefix(prefix), let target = components[String(reference.dropFirst(prefix.count))]
+            else { return ["\(path): unresolved \(reference)"] }
+            return problems(of: value, against: target, at: path)
+        }
+        if let types = schema["type"]?.typeNames, !types.contains(where: value.isOfType) {
+            return ["\(path): \(value) is not of type \(types.joined(separator: " or "))"]
+        }
+        var found: [String] = []
+        if let values = schema["enum"]?.elements, !values.contains(value) {
+            found.append("\(path): \(value) is not one of \(values)")
+        }
+        if case .object(let members) = value {
+            let properties = schema["properties"]?.members ?? [:]
+            for name in (schema["required"]?.elements ?? []).compactMap(\.text) where members[name] == nil {
+                found.append("\(path): the required \(name) is missing")
+            }
+            for (name, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let property = properties[name] {
+                    found += problems(of: member, against: property, at: "\(path).\(name)")
+                } else if schema["additionalProperties"] == .boolean(false) {
+                    found.append("\(path): \(name) is not documented")
+                }
+            }
+        }
+        if case .array(let elements) = value, let items = schema["items"] {
+            for (index, element) in elements.enumerated() {
+                found += problems(of: element, against: items, at: "\(path)[\(index)]")
+            }
+        }
+        return found
+    }
+}
+
+/// Compares real answers with what the served document says of their route and status.
+struct DocumentedAnswers {
+    let document: JSONValue
+    let checker: SchemaChecker
+    /// `POST /v1/auth/register 201` for each answer compared.
+    private(set) var compared: Set<String> = []
+
+    init(document: JSONValue) {
+        self.document = document
+        checker = SchemaChecker(document: document)
+    }
+
+    /// Records an issue for each way `response` differs from the document's description of
+    /// `method` on `path` (the path as documented, `/v1/operations/{id}`).
+    mutating func expectDocumented(
+        _ response: HTTPResponse, _ method: String, _ path: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        compared.insert(try compare(response, method, path, sourceLocation: sourceLocation))
+    }
+
+    /// The comparison itself; returns the answer's name.
+    private func compare(
+        _ response: HTTPResponse, _ method: String, _ path: String, sourceLocation: SourceLocation
+    ) throws -> String {
+        let name = "\(method) \(path) \(response.status)"
+        let operation = try #require(
+            document["paths"]?[path]?[method.lowercased()], "\(method) \(path) is not documented",
+            sourceLocation: sourceLocation)
+        let answer = try #require(
+            operation["responses"]?[String(response.status)], "\(name) is not documented: \(response.text)",
+            sourceLocation: sourceLocation)
+        for header in (answer["headers"]?.members ?? [:]).keys {
+            #expect(
+                response.headers[header.lowercased()] != nil, "\(name) lacks \(header)", sourceLocation: sourceLocation)
+        }
+        guard let content = answer["content"]?.members else {
+            if response.status == 204 {
+                #expect(response.body.isEmpty, "\(name) has a body", sourceLocation: sourceLocation)
+            }
+            return name
+        }
+        let mediaType = (response.headers["content-type"] ?? "").split(separator: ";").first.map(String.init) ?? ""
+        let described = try #require(
+            content[mediaType], "\(name) answered \(mediaType), documented \(content.keys.sorted())",
+            sourceLocation: sourceLocation)
+        guard mediaType.hasSuffix("json"), let schema = described["schema"] else { return name }
+        let problems = checker.problems(of: try JSONValue.parse(response.body), against: schema)
+        #expect(problems.isEmpty, "\(name): \(problems) in \(response.text)", sourceLocation: sourceLocation)
+        return name
+    }
+
+    /// Every documented `application/json` answer, as `GET /v1/profile/me 200`.
+    var jsonAnswers: Set<String> {
+        var names: Set<String> = []
+        for (path, methods) in document["paths"]?.members ?? [:] {
+            for (method, operation) in methods.members ?? [:] {
+                for (status, answer) in operation["responses"]?.members ?? [:]
+                where answer["content"]?["application/json"] != nil {
+                    names.insert("\(method.uppercased()) \(path) \(status)")
+                }
+            }
+        }
+        return names
+    }
+}
+
+extension WalkingSkeletonTests {
+    @Test("the gateway's real answers match the response schemas its OpenAPI document gives them")
+    func documentedResponses() async throws {
+        let overrides: [ServiceName: [String: String]] = [
+            .gateway: ["KINDRED_BCRYPT_COST": "4", "KINDRED_RATE_LIMIT_AUTH_PER_MINUTE": "100"]
+        ]
+        try await RunningSuite.run(overrides: overrides) { suite in
+            let served = try await send("GET", "\(suite.gatewayURL)/openapi.json")
+            #expect(served.status == 200)
+            #expect(served.headers["content-type"] == "application/json")
+            var answers = DocumentedAnswers(document: try JSONValue.parse(served.body))
+            try answers.expectDocumented(served, "GET", "/openapi.json")
+            try await exerciseDocumentedRoutes(suite.gatewayURL, &answers)
+
+            // Every documented JSON body was compared with a real one, and so were problems.
+            let missed = answers.jsonAnswers.subtracting(answers.compared)
+            #expect(missed.isEmpty, "documented JSON answers never compared: \(missed.sorted())")
+            let statuses = Set(answers.compared.compactMap { $0.split(separator: " ").last.map(String.init) })
+            #expect(statuses.isSuperset(of: ["400", "401", "404", "409", "413", "422"]), "\(statuses.sorted())")
+        }
+    }
+
+    private func exerciseDocumentedRoutes(_ gateway: String, _ answers: inout DocumentedAnswers) async throws {
+        let api = gateway + "/v1"
+        let credentials =
+            #"{"email":"\#(TestEnvironment.uniqueName("schema-"))@example.com","password":"correct horse"}"#
+
+        // Sign-ins and their problems.
+        let registered = try await send("POST", "\(api)/auth/register", body: credentials)
+        try answers.expectDocumented(registered, "POST", "/v1/auth/register")
+        let token = try #require(try json(registered)["accessToken"] as? String)
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/register", body: credentials), "POST", "/v1/auth/register")
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/register", body: #"{"email":"nope","password":"x","age":3}"#),
+            "POST", "/v1/auth/register")
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/register", body: "{not json"), "POST", "/v1/auth/register")
+        let tooLarge = #"{"email":"\#(String(repeating: "a", count: 5000))@example.com","password":"x"}"#
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/register", body: tooLarge), "POST", "/v1/auth/register")
+
+        let login = try await send("POST", "\(api)/auth/login", body: credentials)
+        try answers.expectDocumented(login, "POST", "/v1/auth/login")
+        try answers.expectDocumented(
+            try await send(
+                "POST", "\(api)/auth/login", body: credentials.replacingOccurrences(of: "horse", with: "cow")),
+            "POST", "/v1/auth/login")
+
+        let refresh = try #require(try json(login)["refreshToken"] as? String)
+        let refreshBody = #"{"refreshToken":"\#(refresh)"}"#
+        let refreshed = try await send("POST", "\(api)/auth/refresh", body: refreshBody)
+        try answers.expectDocumented(refreshed, "POST", "/v1/auth/refresh")
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/refresh", body: refreshBody), "POST", "/v1/auth/refresh")
+        let rotated = try #require(try json(refreshed)["refreshToken"] as? String)
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/logout", body: #"{"refreshToken":"\#(rotated)"}"#),
+            "POST", "/v1/auth/logout")
+
+        // A guest, linked to an e-mail and password.
+        let guest = try await send("POST", "\(api)/auth/guest", body: #"{"displayName":"Mystery"}"#)
+        try answers.expectDocumented(guest, "POST", "/v1/auth/guest")
+        let guestToken = try #require(try json(guest)["accessToken"] as? String)
+        let guestCredentials =
+            #"{"email":"\#(TestEnvironment.uniqueName("linked-"))@example.com","password":"another good one"}"#
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/link", body: guestCredentials), "POST", "/v1/auth/link")
+        let linked = try await send("POST", "\(api)/auth/link", token: guestToken, body: guestCredentials)
+        try answers.expectDocumented(linked, "POST", "/v1/auth/link")
+        let linkedToken = try #require(try json(linked)["accessToken"] as? String)
+
+        // The profile, empty, rejected, then filled in.
+        try answers.expectDocumented(try await send("GET", "\(api)/profile/me"), "GET", "/v1/profile/me")
+        var empty: HTTPResponse?
+        let created = try await eventually {
+            empty = try await send("GET", "\(api)/profile/me", token: token)
+            return empty?.status == 200
+        }
+        #expect(created, "the profile never appeared")
+        try answers.expectDocumented(try #require(empty), "GET", "/v1/profile/me")
+        try answers.expectDocumented(
+            try await send(
+                "PUT", "\(api)/profile/me", token: token,
+                body: #"{"displayName":"","birthdate":"2015-01-01","gender":"robot","seeking":[]}"#),
+            "PUT", "/v1/profile/me")
+        let profile =
+            #"{"displayName":"Ada","birthdate":"1990-05-17","gender":"woman","seeking":["man"],"bio":"Engines."}"#
+        try answers.expectDocumented(
+            try await send("PUT", "\(api)/profile/me", token: token, body: profile), "PUT", "/v1/profile/me")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/profile/me", token: token), "GET", "/v1/profile/me")
+
+        // Operations: unknown, then an account deletion and its status.
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/operations/\(UUID().uuidString)", token: token), "GET",
+            "/v1/operations/{id}")
+        try answers.expectDocumented(
+            try await send("POST", "\(api)/auth/logout-all", token: token), "POST", "/v1/auth/logout-all")
+        #expect(try await eventually { try await send("GET", "\(api)/profile/me", token: linkedToken).status == 200 })
+        let deletion = try await send("DELETE", "\(api)/account", token: linkedToken)
+        try answers.expectDocumented(deletion, "DELETE", "/v1/account")
+        let location = try #require(deletion.headers["location"])
+        try answers.expectDocumented(
+            try await send("GET", gateway + location, token: linkedToken), "GET", "/v1/operations/{id}")
+    }
+}

@@ -1,0 +1,99 @@
+import Contracts
+import Foundation
+import Persistence
+import ServiceRuntime
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import GatewayService
+
+/// The gateway's handlers through the runtime's handler runner, against a database of
+/// their own.
+@Suite("Gateway handlers", .serialized)
+struct GatewayHandlerTests {
+    let userID = UUID()
+
+    func withHarness(_ body: (HandlerHarness) async throws -> Void) async throws {
+        try await HandlerHarness.with(service: .gateway, migrations: GatewayMigrations.all, body)
+    }
+
+    func insertAccount(in harness: HandlerHarness) async throws {
+        let userID = userID
+        let time = harness.now
+        try await harness.pool.withConnection { connection in
+            try AccountStore.insert(
+                userID: userID, email: "\(userID)@example.com", passwordHash: "not-a-hash", at: time, on: connection)
+        }
+    }
+
+    @Test("it handles exactly the events the registry says it consumes, so it starts")
+    func handlersMatchRegistry() throws {
+        let environment = [
+            "KINDRED_JWT_SECRET": try TestEnvironment.value("KINDRED_JWT_SECRET"), "KINDRED_BCRYPT_COST": "4",
+        ]
+        try ServiceHarness.expectHandlersMatchRegistry(.gateway, environment: environment) { runtime, reader in
+            try GatewayService.build(runtime: runtime, reader: &reader)
+        }
+    }
+
+    @Test("a suspension blocks the account, then ends its live streams here; a redelivery does neither again")
+    func suspension() async throws {
+        try await withHarness { harness in
+            let userID = userID
+            try await insertAccount(in: harness)
+            let hub = LiveEventHub()
+            let ends = Mutex<[StreamEnd]>([])
+            let stream = try #require(hub.subscribe(userID) { reason in ends.withLock { $0.append(reason) } })
+            let event = Envelope(
+                source: .profile, time: harness.now, subject: userID.uuidString,
+                data: UserSuspended(userId: userID, reason: "reports", sequence: 1), correlationID: "gateway-tests")
+            let handler = UserSuspendedHandler(hub: hub, now: harness.clock)
+
+            let first = try await harness.deliver(event, to: handler)
+            #expect(!first.duplicate)
+            let ended = ends.withLock { $0 }
+            #expect(ended == [.accountClosed])
+            let account = try await harness.pool.withConnection { try AccountStore.find(userID: userID, on: $0) }
+            #expect(account?.isBlocked == true)
+
+            let again = try await harness.deliver(event, to: handler)
+            #expect(again.duplicate)
+            let endedAgain = ends.withLock { $0 }
+            #expect(endedAgain == [.accountClosed], "no stream is ended twice")
+            withExtendedLifetime(stream) {}
+        }
+    }
+
+    @Test("the last service's erasure erases the account and completes the operation")
+    func erasure() async throws {
+        try await withHarness { harness in
+            let userID = userID
+            try await insertAccount(in: harness)
+            let operationID = UUID()
+            let time = harness.now
+            try await harness.pool.withConnection { connection in
+                try connection.execute(
+                    """
+                    INSERT INTO operations (operation_id, user_id, kind, status, waiting_for, created_at)
+                    VALUES ($1, $2, 'account-deletion', 'pending', $3::text[], $4)
+                    """, [operationID, userID, ["profile"], time])
+            }
+            let event = Envelope(
+                source: .profile, time: harness.now, subject: userID.uuidString,
+                data: UserDataErased(userId: userID, operationId: operationID, service: .profile),
+                correlationID: "gateway-tests")
+            let result = try await harness.deliver(event, to: UserDataErasedHandler(now: harness.clock))
+            #expect(!result.duplicate)
+            let (account, status) = try await harness.pool.withConnection { connection in
+                (
+                    try AccountStore.find(userID: userID, on: connection),
+                    try connection.execute("SELECT status FROM operations WHERE operation_id = $1", [operationID])
+                        .first?.string("status")
+                )
+            }
+            #expect(account?.userID == nil, "the account is erased")
+            #expect(status == "completed")
+        }
+    }
+}
