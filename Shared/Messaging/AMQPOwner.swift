@@ -130,6 +130,9 @@ final class AMQPOwner {
         nextPublishTag = 1
         inspectionChannelOpen = false
         consumingReplies = false
+        // Now, not at the first request: an RPC then could wait on a broker that stopped
+        // reading this connection (it blocks publishers), holding this thread for seconds.
+        try startConsumingReplies()
         unsettled = []
         acksThisPass = []
     }
@@ -408,7 +411,12 @@ final class AMQPOwner {
             heldRequests.append(request)
             earliestRequestDeadline = min(earliestRequestDeadline ?? request.deadline, request.deadline)
         case .request(let request):
-            try startConsumingReplies()
+            do {
+                try startConsumingReplies()
+            } catch {
+                request.complete(.failure(error as? AMQPError ?? .connectionLost("\(error)")))
+                throw error
+            }
             let status = publish(request.message, on: state, channel: requestChannel)
             guard status == AMQP_STATUS_OK.rawValue else {
                 let error = AMQPError.connectionLost(String(cString: amqp_error_string2(status)))
@@ -739,8 +747,9 @@ final class AMQPOwner {
         return (message.body.array, properties)
     }
 
-    /// Starts consuming direct replies on the request channel, once per connection: RabbitMQ
-    /// takes a request with `reply_to` `amq.rabbitmq.reply-to` only on a channel that does.
+    /// Starts consuming direct replies on the request channel, once per connection (at
+    /// connect): RabbitMQ takes a request with `reply_to` `amq.rabbitmq.reply-to` only on a
+    /// channel that does.
     private func startConsumingReplies() throws {
         guard !consumingReplies, let state = connection else { return }
         let arena = CArena()

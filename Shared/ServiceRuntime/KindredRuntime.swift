@@ -11,7 +11,7 @@ public final class KindredRuntime: Sendable {
     public let configuration: ServiceConfiguration
     public let logger: Logger
     public let pool: DatabasePool
-    /// Consumes the service's queues (and the gateway's reply queue).
+    /// Consumes the service's queues and sends the answers to requests.
     public let consumerConnection: AMQPConnection
     /// Publishes events (outbox relay), requests, replies, retries and dead letters. Kept
     /// apart from consuming so that a broker blocking publishers (resource alarm) never

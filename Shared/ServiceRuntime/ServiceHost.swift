@@ -39,11 +39,15 @@ public enum ServiceHost {
             try reader.validate()
             try parts.checkHandlers(for: service)
             try await run(runtime, parts)
+            StandardErrorWriter.shared.flush()
         } catch let error as ConfigurationError {
+            StandardErrorWriter.shared.flush()
             FileHandle.standardError.write(Data("kindred \(service.rawValue): \(error)\n".utf8))
             exit(2)
         } catch {
             logger.critical("service stopped", metadata: ["error": "\(error)"])
+            // Log lines are written on their own queue: the last ones must be out before exit.
+            StandardErrorWriter.shared.flush()
             exit(1)
         }
     }

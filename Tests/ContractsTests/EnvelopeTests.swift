@@ -122,3 +122,17 @@ struct RegistryTests {
         #expect(EventRegistry.consumed(by: .payment).isEmpty)
     }
 }
+
+@Suite("Event ids")
+struct EventIDTests {
+    @Test("random ids are version 4, RFC 9562 variant, and do not repeat")
+    func randomIDs() {
+        let ids = (0..<10_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(100) {
+            #expect(id.uuid.6 >> 4 == 4)
+            #expect(id.uuid.8 >> 6 == 0b10)
+            #expect(UUID(uuidString: id.uuidString) == id)
+        }
+    }
+}

@@ -37,6 +37,21 @@ struct AccessTokenTests {
         #expect(tokens.verify("", now: now) == .failure(.malformed))
     }
 
+    @Test("a token verified once is remembered: it still expires on time, and a copy with another signature is refused")
+    func remembered() throws {
+        let tokens = AccessTokens(keys: ["k1": secret], signingKeyID: "k1", lifetimeSeconds: 900)
+        let token = tokens.issue(userID: userID, now: now)
+        for offset in [0.0, 10, 899] {
+            #expect(try tokens.verify(token, now: now.addingTimeInterval(offset)).get().sub == userID.uuidString)
+        }
+        #expect(tokens.verify(token, now: now.addingTimeInterval(900)) == .failure(.expired))
+        var parts = token.split(separator: ".").map(String.init)
+        parts[2] = AccessTokens.base64URL(Data(repeating: 0xFB, count: 32))
+        #expect(parts[2].contains("-") || parts[2].contains("_"))
+        #expect(tokens.verify(parts.joined(separator: "."), now: now) == .failure(.badSignature))
+        #expect(AccessTokens.decodeBase64URL(Substring(parts[2])) == Data(repeating: 0xFB, count: 32))
+    }
+
     @Test("after a key rotation, tokens of the previous key stay valid")
     func rotation() throws {
         let old = AccessTokens(keys: ["k1": secret], signingKeyID: "k1", lifetimeSeconds: 900)

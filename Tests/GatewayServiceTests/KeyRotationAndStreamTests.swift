@@ -28,7 +28,7 @@ struct KeyRotationAndStreamTests {
         let rotating = AccessTokens(keys: during.keys, signingKeyID: "k2", lifetimeSeconds: 900)
         #expect(try rotating.verify(issuedBefore, now: now).get().sub == userID.uuidString)
         let issuedDuring = rotating.issue(userID: userID, now: now)
-        #expect(try before.verify(issuedDuring, now: now) == .failure(.unknownKey), "signed with k2")
+        #expect(before.verify(issuedDuring, now: now) == .failure(.unknownKey), "signed with k2")
         // Step 2, after the token lifetime: k1 removed; its tokens no longer verify.
         let after = AccessTokens(keys: ["k2": new], signingKeyID: "k2", lifetimeSeconds: 900)
         #expect(after.verify(issuedBefore, now: now) == .failure(.unknownKey))

@@ -9,10 +9,10 @@ enum InboxStore {
         queue: String, messageID: String, attempts: Int, replayID: String?, on connection: DatabaseConnection
     ) throws -> Bool {
         try connection.execute(
-            """
-            INSERT INTO inbox (queue, message_id, attempts, replay_id) VALUES ($1, $2, $3, $4)
-            ON CONFLICT DO NOTHING
-            """,
+            prepared: """
+                INSERT INTO inbox (queue, message_id, attempts, replay_id) VALUES ($1, $2, $3, $4)
+                ON CONFLICT DO NOTHING
+                """,
             [queue, messageID, attempts, replayID]
         ).affectedRows == 1
     }
@@ -22,7 +22,7 @@ enum InboxStore {
         throws
     {
         try connection.execute(
-            "UPDATE inbox SET reply = $3 WHERE queue = $1 AND message_id = $2", [queue, messageID, reply])
+            prepared: "UPDATE inbox SET reply = $3 WHERE queue = $1 AND message_id = $2", [queue, messageID, reply])
     }
 
     /// The answer kept for a request this queue already processed; nil if none was kept (it

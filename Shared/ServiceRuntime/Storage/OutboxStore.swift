@@ -57,10 +57,10 @@ enum OutboxStore {
         on connection: DatabaseConnection
     ) throws {
         try connection.execute(
-            """
-            INSERT INTO outbox (event_id, event_type, subject, correlation_id, occurred_at, body)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """,
+            prepared: """
+                INSERT INTO outbox (event_id, event_type, subject, correlation_id, occurred_at, body)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                """,
             [eventID, type.rawValue, subject, correlationID, occurredAt, body])
     }
 
@@ -91,7 +91,8 @@ enum OutboxStore {
         guard !positions.isEmpty else { return }
         let list = "{" + positions.map { String($0) }.joined(separator: ",") + "}"
         try connection.execute(
-            "UPDATE outbox SET published_at = now(), last_error = NULL WHERE position = ANY($1::bigint[])", [list])
+            prepared: "UPDATE outbox SET published_at = now(), last_error = NULL WHERE position = ANY($1::bigint[])",
+            [list])
     }
 
     /// The broker refused this row for now: try it again after a pause that doubles with

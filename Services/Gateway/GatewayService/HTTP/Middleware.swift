@@ -66,7 +66,7 @@ enum RequestID {
         {
             return sent
         }
-        return UUID().uuidString
+        return UUID.random().uuidString
     }
 }
 

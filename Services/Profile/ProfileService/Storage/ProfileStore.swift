@@ -14,20 +14,21 @@ enum ProfileStore {
         userID: UUID, displayName: String?, at time: Date, on connection: DatabaseConnection
     ) throws -> Bool {
         try connection.execute(
-            """
-            INSERT INTO profiles (user_id, display_name, created_at, updated_at) VALUES ($1, $2, $3, $3)
-            ON CONFLICT (user_id) DO NOTHING
-            """, [userID, displayName, time]
+            prepared: """
+                INSERT INTO profiles (user_id, display_name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+                ON CONFLICT (user_id) DO NOTHING
+                """, [userID, displayName, time]
         ).affectedRows == 1
     }
 
     /// Erases a user's profile (account deletion).
     static func erase(userID: UUID, on connection: DatabaseConnection) throws {
-        try connection.execute("DELETE FROM profiles WHERE user_id = $1", [userID])
+        try connection.execute(prepared: "DELETE FROM profiles WHERE user_id = $1", [userID])
     }
 
     static func find(userID: UUID, on connection: DatabaseConnection) throws -> (ProfileDocument, Int64)? {
-        try connection.execute("SELECT \(columns) FROM profiles WHERE user_id = $1", [userID]).first.flatMap(document)
+        try connection.execute(prepared: "SELECT \(columns) FROM profiles WHERE user_id = $1", [userID]).first.flatMap(
+            document)
     }
 
     /// Replaces the editable fields and bumps the sequence; nil if there is no profile.
@@ -35,12 +36,12 @@ enum ProfileStore {
         userID: UUID, with profile: ValidProfile, at time: Date, on connection: DatabaseConnection
     ) throws -> (ProfileDocument, Int64)? {
         try connection.execute(
-            """
-            UPDATE profiles SET display_name = $2, birthdate = $3::date, gender = $4, seeking = $5::text[],
-                bio = $6, sequence = sequence + 1, updated_at = $7
-            WHERE user_id = $1
-            RETURNING \(columns)
-            """,
+            prepared: """
+                UPDATE profiles SET display_name = $2, birthdate = $3::date, gender = $4, seeking = $5::text[],
+                    bio = $6, sequence = sequence + 1, updated_at = $7
+                WHERE user_id = $1
+                RETURNING \(columns)
+                """,
             [userID, profile.displayName, profile.birthdate, profile.gender, profile.seeking, profile.bio, time]
         ).first.flatMap(document)
     }
