@@ -33,6 +33,27 @@ struct PersistenceTests {
         #expect(row?.bool("yes") == true)
     }
 
+    @Test("timestamps come back as written: whole, fractional, before 1970, leap days, far future")
+    func timestamps() async throws {
+        var times = [
+            0, 0.5, -1.25, 951_782_400, 1_795_348_800.123456, 4_102_444_799.999999, -2_208_988_800, 1_709_164_800,
+        ].map { Date(timeIntervalSince1970: $0) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            // Whole microseconds, as PostgreSQL keeps them.
+            let micros = Int64.random(in: -3_000_000_000_000_000...5_000_000_000_000_000, using: &generator)
+            times.append(Date(timeIntervalSince1970: Double(micros) / 1_000_000))
+        }
+        let written = times
+        let read = try await pool.withConnection { connection in
+            try written.map { time in try connection.execute("SELECT $1::timestamptz AS at", [time]).first?.date("at") }
+        }
+        for (time, back) in zip(times, read) {
+            let back = try #require(back, "\(time) did not come back")
+            #expect(abs(back.timeIntervalSince1970 - time.timeIntervalSince1970) < 0.000_001_5, "\(time) → \(back)")
+        }
+    }
+
     @Test("a transaction commits when its body returns and rolls back when it throws")
     func transactions() async throws {
         let table = TestEnvironment.uniqueName("tx_")

@@ -105,8 +105,11 @@ struct Authenticator: Sendable {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw Problem.unauthenticated
         }
-        let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        switch tokens.verify(token, now: now()) {
+        // Spaces and tabs around the token are dropped (RFC 9110 OWS); a token has none inside.
+        var token = header.dropFirst("Bearer ".count)
+        while let first = token.first, first == " " || first == "\t" { token.removeFirst() }
+        while let last = token.last, last == " " || last == "\t" { token.removeLast() }
+        switch tokens.verify(String(token), now: now()) {
         case .success(let claims):
             guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
             return (userID, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
