@@ -266,14 +266,23 @@ final class AMQPOwner {
         let ceiling = min(30.0, 0.25 * pow(2.0, Double(min(attempt, 8))))
         let delay = Double.random(in: (ceiling / 2)...ceiling)
         let deadline = Date().addingTimeInterval(delay)
+        // Inspections wait for the connection: kept here, not in the mailbox, whose commands
+        // would end every sleep at once and spin this loop.
+        var inspections: [AMQPConnection.Command] = []
         while !isClosed, Date() < deadline {
             let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
             var descriptor = [pollfd(fd: mailbox.wakeDescriptor, events: Int16(POLLIN), revents: 0)]
             sleep(on: &descriptor, milliseconds: remaining)
             for command in takeCommands() {
-                failWithoutConnection(command, error: AMQPError.notConnected(mailbox.state.withLock { $0.lastError }))
+                if case .inspect = command {
+                    inspections.append(command)
+                } else {
+                    failWithoutConnection(
+                        command, error: AMQPError.notConnected(mailbox.state.withLock { $0.lastError }))
+                }
             }
         }
+        mailbox.state.withLock { $0.commands.insert(contentsOf: inspections, at: 0) }
     }
 
     // MARK: - Serving
@@ -321,9 +330,16 @@ final class AMQPOwner {
         // A deliberate close: acknowledgements and requeues asked for before it still go out
         // (the channel close that follows is processed after them), so a caller that acked
         // and then closed does not get those messages back.
-        for command in takeCommands() {
+        let commands = takeCommands()
+        for (index, command) in commands.enumerated() {
             switch command {
-            case .acknowledge, .reject: try execute(command)
+            case .acknowledge, .reject:
+                do {
+                    try execute(command)
+                } catch {
+                    for rest in commands[(index + 1)...] { failWithoutConnection(rest, error: .closed) }
+                    throw error
+                }
             default: failWithoutConnection(command, error: .closed)
             }
         }
@@ -378,6 +394,14 @@ final class AMQPOwner {
             return
         }
         switch command {
+        case .declare, .consume, .cancel, .inspect:
+            // An RPC, which the broker may answer by closing the channel: the acknowledgements
+            // asked for before it go out first, or a reconnect would redeliver those messages.
+            try flushAcknowledgements()
+        default:
+            break
+        }
+        switch command {
         case .publish(let message, let deadline, let complete) where publishingBlocked:
             heldPublishes.append((message, deadline, complete))
             earliestConfirmDeadline = min(earliestConfirmDeadline ?? deadline, deadline)
@@ -410,6 +434,8 @@ final class AMQPOwner {
         case .request(let request) where publishingBlocked:
             heldRequests.append(request)
             earliestRequestDeadline = min(earliestRequestDeadline ?? request.deadline, request.deadline)
+        case .request(let request) where pendingRequests[request.id] != nil:
+            request.complete(.failure(.refused("a request with message id \(request.id) is waiting already")))
         case .request(let request):
             do {
                 try startConsumingReplies()
@@ -675,13 +701,20 @@ final class AMQPOwner {
                 }
                 return true
             }
-            unsettled.append(deliver.delivery_tag)
-            registration.continuation.yield(
+            let yielded = registration.continuation.yield(
                 Delivery(
                     body: message.body, properties: message.properties, exchange: exchange,
                     routingKey: routingKey, redelivered: deliver.redelivered != 0,
                     deliveryTag: deliver.delivery_tag, generation: generation,
                     queue: registration.queue))
+            if case .terminated = yielded {
+                // Its consumer stopped before the cancel went out: nobody will settle it.
+                if let state = connection {
+                    try checkStatus(amqp_basic_nack(state, channel, deliver.delivery_tag, 0, 1), doing: "requeue")
+                }
+            } else {
+                unsettled.append(deliver.delivery_tag)
+            }
         case kindred_basic_cancel_method:
             let cancel = decoded.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
             let tag = cancel.consumer_tag.string
@@ -707,15 +740,17 @@ final class AMQPOwner {
         case kindred_connection_unblocked_method:
             publishingBlocked = false
             logger.info("the broker unblocked publishing")
-            let held = heldPublishes
-            heldPublishes = []
-            for publish in held { try execute(.publish(publish.message, deadline: publish.deadline, publish.complete)) }
-            let requests = heldRequests
-            heldRequests = []
-            for request in requests { try execute(.request(request)) }
-            let sends = heldSends
-            heldSends = []
-            for send in sends { try execute(.send(send.message, deadline: send.deadline)) }
+            // One at a time off the stored lists: if the connection fails halfway, what is
+            // left is still there for failInFlight to answer.
+            while !heldPublishes.isEmpty {
+                let publish = heldPublishes.removeFirst()
+                try execute(.publish(publish.message, deadline: publish.deadline, publish.complete))
+            }
+            while !heldRequests.isEmpty { try execute(.request(heldRequests.removeFirst())) }
+            while !heldSends.isEmpty {
+                let send = heldSends.removeFirst()
+                try execute(.send(send.message, deadline: send.deadline))
+            }
         default:
             break
         }
