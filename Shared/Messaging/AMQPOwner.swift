@@ -24,8 +24,6 @@ final class AMQPOwner {
     /// request after each connect).
     private var consumingReplies = false
     private var pendingRequests: [String: AMQPConnection.RequestCommand] = [:]
-    /// No pending request is due before this (as `earliestConfirmDeadline`).
-    private var earliestRequestDeadline: ContinuousClock.Instant?
     private var heldRequests: [AMQPConnection.RequestCommand] = []
     private var heldSends: [(message: OutgoingMessage, deadline: ContinuousClock.Instant)] = []
     /// Delivery tags on `channel` handed to consumers and not yet settled, ascending: an
@@ -54,9 +52,10 @@ final class AMQPOwner {
     private var pendingConfirms: [UInt64: PendingPublish] = [:]
     private var nextPublishTag: UInt64 = 1
     private var returnedMessageIDs: Set<String> = []
-    /// No pending confirm is due before this (it may be earlier than the real earliest:
-    /// then one scan finds nothing due and moves it on).
-    private var earliestConfirmDeadline: ContinuousClock.Instant?
+    /// Nothing waiting here (a confirm, a reply, a held publish, request or answer) is due
+    /// before this: the one deadline of them all, which bounds the poll. It may be earlier
+    /// than the real earliest: then one scan finds nothing due and moves it on.
+    private var earliestDeadline: ContinuousClock.Instant?
     /// Set while the broker blocks this connection's publishing (resource alarm): it then
     /// stops reading the socket, so a publish written now could block this thread — and
     /// with it heartbeats, acknowledgements and every timeout. Publishes wait here instead.
@@ -255,9 +254,8 @@ final class AMQPOwner {
         for request in heldRequests { request.complete(.failure(error)) }
         heldRequests = []
         heldSends = []
-        earliestRequestDeadline = nil
         publishingBlocked = false
-        earliestConfirmDeadline = nil
+        earliestDeadline = nil
         returnedMessageIDs = []
     }
 
@@ -293,8 +291,7 @@ final class AMQPOwner {
         // Wake at least four times per heartbeat interval so heartbeats are never missed.
         let pollMilliseconds = Int32(max(250, min(1000, endpoint.heartbeatSeconds * 250)))
         while !isClosed {
-            expireConfirms()
-            expireRequests()
+            expireDue()
             let commands = takeCommands()
             for (index, command) in commands.enumerated() {
                 do {
@@ -371,8 +368,7 @@ final class AMQPOwner {
     /// How long poll(2) may sleep: at most `ceiling`, and never past the next deadline of a
     /// confirm or a request, which is then answered on time.
     private func pollTimeout(ceiling: Int32) -> Int32 {
-        let next = [earliestConfirmDeadline, earliestRequestDeadline].compactMap { $0 }.min()
-        guard let next else { return ceiling }
+        guard let next = earliestDeadline else { return ceiling }
         let remaining = ContinuousClock.now.duration(to: next)
         guard remaining > .zero else { return 0 }
         // Rounded up, so a wake-up never comes a hair early and spins.
@@ -404,7 +400,7 @@ final class AMQPOwner {
         switch command {
         case .publish(let message, let deadline, let complete) where publishingBlocked:
             heldPublishes.append((message, deadline, complete))
-            earliestConfirmDeadline = min(earliestConfirmDeadline ?? deadline, deadline)
+            wakeBy(deadline)
         case .publish(let message, let deadline, let complete):
             let tag = nextPublishTag
             let status = publish(message, on: state)
@@ -414,7 +410,7 @@ final class AMQPOwner {
                 throw error
             }
             nextPublishTag += 1
-            earliestConfirmDeadline = min(earliestConfirmDeadline ?? deadline, deadline)
+            wakeBy(deadline)
             pendingConfirms[tag] = PendingPublish(
                 complete: complete, deadline: deadline, messageID: message.properties.messageID,
                 exchange: message.exchange, routingKey: message.routingKey)
@@ -433,7 +429,7 @@ final class AMQPOwner {
             removeUnsettled(tag)
         case .request(let request) where publishingBlocked:
             heldRequests.append(request)
-            earliestRequestDeadline = min(earliestRequestDeadline ?? request.deadline, request.deadline)
+            wakeBy(request.deadline)
         case .request(let request) where pendingRequests[request.id] != nil:
             request.complete(.failure(.refused("a request with message id \(request.id) is waiting already")))
         case .request(let request):
@@ -450,7 +446,7 @@ final class AMQPOwner {
                 throw error
             }
             pendingRequests[request.id] = request
-            earliestRequestDeadline = min(earliestRequestDeadline ?? request.deadline, request.deadline)
+            wakeBy(request.deadline)
         case .abandonRequest(let id):
             pendingRequests.removeValue(forKey: id)?.complete(.failure(.closed))
             if let index = heldRequests.firstIndex(where: { $0.id == id }) {
@@ -458,7 +454,7 @@ final class AMQPOwner {
             }
         case .send(let message, let deadline) where publishingBlocked:
             heldSends.append((message, deadline))
-            earliestRequestDeadline = min(earliestRequestDeadline ?? deadline, deadline)
+            wakeBy(deadline)
         case .send(let message, _):
             let status = publish(message, on: state, channel: requestChannel)
             guard status == AMQP_STATUS_OK.rawValue else {
@@ -813,39 +809,6 @@ final class AMQPOwner {
         request.complete(.success(ReplyMessage(body: message.body, properties: message.properties)))
     }
 
-    /// Fails the requests whose deadline passed without a reply, and drops replies held (the
-    /// broker blocks publishing) past theirs.
-    private func expireRequests() {
-        guard let earliest = earliestRequestDeadline else { return }
-        let now = ContinuousClock.now
-        guard now >= earliest else { return }
-        var next: ContinuousClock.Instant?
-        for (id, request) in pendingRequests {
-            if request.deadline <= now {
-                pendingRequests.removeValue(forKey: id)
-                request.complete(.failure(.noReply))
-            } else {
-                next = min(next ?? request.deadline, request.deadline)
-            }
-        }
-        heldRequests.removeAll { request in
-            guard request.deadline <= now else {
-                next = min(next ?? request.deadline, request.deadline)
-                return false
-            }
-            request.complete(.failure(.noReply))
-            return true
-        }
-        heldSends.removeAll { send in
-            guard send.deadline <= now else {
-                next = min(next ?? send.deadline, send.deadline)
-                return false
-            }
-            return true
-        }
-        earliestRequestDeadline = next
-    }
-
     /// Sends the acknowledgements of this pass: the oldest unsettled deliveries in one
     /// `multiple` ack, any others one by one (a delivery still being handled sits between).
     private func flushAcknowledgements() throws {
@@ -876,31 +839,47 @@ final class AMQPOwner {
         if low < unsettled.count, unsettled[low] == tag { unsettled.remove(at: low) }
     }
 
-    /// Fails the publishes whose confirm did not come in time. A confirm that arrives later
-    /// finds nothing to answer.
-    private func expireConfirms() {
-        guard let earliest = earliestConfirmDeadline else { return }
+    /// Makes the loop wake by `deadline` at the latest.
+    private func wakeBy(_ deadline: ContinuousClock.Instant) {
+        earliestDeadline = min(earliestDeadline ?? deadline, deadline)
+    }
+
+    /// Answers what waited past its deadline: publishes whose confirm did not come
+    /// (`confirmTimeout`; a confirm that arrives later finds nothing to answer), requests
+    /// without a reply (`noReply`), and drops answers held (the broker blocks publishing)
+    /// past theirs.
+    private func expireDue() {
+        guard let earliest = earliestDeadline else { return }
         let now = ContinuousClock.now
         guard now >= earliest else { return }
         var next: ContinuousClock.Instant?
-        for (tag, pending) in pendingConfirms {
-            if pending.deadline <= now {
-                pendingConfirms.removeValue(forKey: tag)
-                if let id = pending.messageID { returnedMessageIDs.remove(id) }
-                pending.complete(.failure(AMQPError.confirmTimeout))
-            } else {
-                next = min(next ?? pending.deadline, pending.deadline)
-            }
+        /// Whether `deadline` has come; if not, it may be the next one to wake for.
+        func isDue(_ deadline: ContinuousClock.Instant) -> Bool {
+            if deadline <= now { return true }
+            next = min(next ?? deadline, deadline)
+            return false
+        }
+        for (tag, pending) in pendingConfirms where isDue(pending.deadline) {
+            pendingConfirms.removeValue(forKey: tag)
+            if let id = pending.messageID { returnedMessageIDs.remove(id) }
+            pending.complete(.failure(AMQPError.confirmTimeout))
         }
         heldPublishes.removeAll { held in
-            guard held.deadline <= now else {
-                next = min(next ?? held.deadline, held.deadline)
-                return false
-            }
+            guard isDue(held.deadline) else { return false }
             held.complete(.failure(AMQPError.confirmTimeout))
             return true
         }
-        earliestConfirmDeadline = next
+        for (id, request) in pendingRequests where isDue(request.deadline) {
+            pendingRequests.removeValue(forKey: id)
+            request.complete(.failure(.noReply))
+        }
+        heldRequests.removeAll { request in
+            guard isDue(request.deadline) else { return false }
+            request.complete(.failure(.noReply))
+            return true
+        }
+        heldSends.removeAll { isDue($0.deadline) }
+        earliestDeadline = next
     }
 
     /// Answers the publishes a confirm covers: all up to `tag` when `multiple`.

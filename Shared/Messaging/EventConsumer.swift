@@ -105,7 +105,8 @@ public struct EventConsumer: Sendable {
     /// Reads a message's bytes into its header and whatever the handler takes (its typed
     /// envelope), in one pass.
     public typealias Decoder = @Sendable ([UInt8]) throws(EnvelopeDecodingError) -> DecodedMessage
-    public typealias DecodedHandler = @Sendable (DecodedMessage, Delivery) async throws -> Void
+    /// Takes the decoded message, its delivery and the headers the consumer already checked.
+    public typealias DecodedHandler = @Sendable (DecodedMessage, Delivery, TrustedHeaders) async throws -> Void
 
     public let connection: AMQPConnection
     public let publishing: AMQPConnection
@@ -148,7 +149,7 @@ public struct EventConsumer: Sendable {
             decode: { bytes throws(EnvelopeDecodingError) in
                 DecodedMessage(header: try codec.decodeHeader(bytes), value: ())
             },
-            handler: { decoded, delivery in try await handler(decoded.header, delivery) })
+            handler: { decoded, delivery, _ in try await handler(decoded.header, delivery) })
     }
 
     /// A consumer that decodes each message once with `decode` and hands the result over.
@@ -289,7 +290,7 @@ public struct EventConsumer: Sendable {
         while true {
             let started = ContinuousClock.now
             do {
-                try await handler(decoded, delivery)
+                try await handler(decoded, delivery, trusted)
                 duration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
                 succeeded.increment()
                 connection.acknowledge(delivery)
@@ -477,6 +478,12 @@ public struct RequestExpired: Error, CustomStringConvertible {
     public let deadline: Date
 
     public init(deadline: Date) { self.deadline = deadline }
+
+    /// Throws when there is a deadline and `now` has reached it. Deadlines are wall-clock
+    /// times the requester wrote, so `now` is the real clock, never a handler's injected one.
+    public static func check(_ deadline: Date?, now: Date = Date()) throws(RequestExpired) {
+        if let deadline, now >= deadline { throw RequestExpired(deadline: deadline) }
+    }
 
     public var description: String { "the request's deadline \(Timestamp.format(deadline)) has passed" }
 }

@@ -52,9 +52,7 @@ public struct EventPublisher: Sendable {
     public func reply<E: Event>(
         _ envelope: Envelope<E>, to replyTo: String, deadline: ContinuousClock.Instant? = nil
     ) throws {
-        connection.send(
-            .reply(body: try codec.encode(envelope), header: envelope.header, publisher: service, to: replyTo),
-            deadline: deadline)
+        reply(encoded: try codec.encode(envelope), header: envelope.header, to: replyTo, deadline: deadline)
     }
 
     /// Sends an answer encoded already (a stored reply sent again), as `reply` does.

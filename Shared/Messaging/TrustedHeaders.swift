@@ -99,11 +99,8 @@ public enum RequestHeader {
 
 extension Delivery {
     /// Throws `RequestExpired` when this delivery is a request whose deadline has passed.
-    /// Deadlines are wall-clock times the requester wrote, so this reads the real clock,
-    /// never a handler's injected one.
     public func checkDeadline(now: Date = Date()) throws {
-        guard case .success(let deadline?) = TrustedHeaders.deadline(in: properties.headers), now >= deadline
-        else { return }
-        throw RequestExpired(deadline: deadline)
+        guard case .success(let deadline) = TrustedHeaders.deadline(in: properties.headers) else { return }
+        try RequestExpired.check(deadline, now: now)
     }
 }

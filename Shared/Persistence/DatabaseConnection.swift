@@ -73,9 +73,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     public func execute(_ sql: String, _ parameters: [any SQLParameter] = [])
         throws(DatabaseError) -> QueryResult
     {
-        guard let handle else {
-            throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected")
-        }
+        let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
         let result: OpaquePointer? =
             if parameters.isEmpty {
@@ -96,9 +94,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     public func execute(prepared sql: String, _ parameters: [any SQLParameter] = [])
         throws(DatabaseError) -> QueryResult
     {
-        guard let handle else {
-            throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected")
-        }
+        let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
         let name: String
         if let known = preparedStatements[sql] {
@@ -112,6 +108,11 @@ public final class DatabaseConnection: @unchecked Sendable {
             PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
         }
         return try finish(result, on: handle)
+    }
+
+    private func connectedHandle() throws(DatabaseError) -> OpaquePointer {
+        guard let handle else { throw DatabaseError(kind: .connection, sqlState: nil, message: "not connected") }
+        return handle
     }
 
     /// The parameters as libpq's text values.

@@ -25,8 +25,8 @@ extension EventHandler {
 
     public func consumer(on runtime: KindredRuntime) -> EventConsumer {
         let runner = runtime.handlerRunner
-        return runtime.consumer(of: Handled.self) { envelope, delivery in
-            _ = try await runner.run(self, envelope, context: MessageContext(delivery: delivery))
+        return runtime.consumer(of: Handled.self) { envelope, context in
+            _ = try await runner.run(self, envelope, context: context)
         }
     }
 }

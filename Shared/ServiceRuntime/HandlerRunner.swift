@@ -56,13 +56,8 @@ package struct HandlerRunner: Sendable {
     package func run<Handler: EventHandler>(
         _ handler: Handler, _ envelope: Envelope<Handler.Handled>, context: MessageContext
     ) async throws -> EventOutcome {
-        let messageID = envelope.id.uuidString
         let claimed = try await pool.transaction { database -> Bool in
-            guard
-                try InboxStore.claim(
-                    queue: context.queue, messageID: messageID, attempts: context.attempt,
-                    replayID: context.replayID, on: database)
-            else { return false }
+            guard try Self.claim(envelope.id, context: context, on: database) else { return false }
             try handler.handle(envelope, context: context, database: database)
             return true
         }
@@ -91,11 +86,7 @@ package struct HandlerRunner: Sendable {
         }
         let messageID = request.id.uuidString
         let answer = try await pool.transaction { database -> Answer in
-            guard
-                try InboxStore.claim(
-                    queue: context.queue, messageID: messageID, attempts: context.attempt,
-                    replayID: context.replayID, on: database)
-            else {
+            guard try Self.claim(request.id, context: context, on: database) else {
                 let kept = try InboxStore.reply(queue: context.queue, messageID: messageID, on: database)
                 return Answer(replyTo: replyTo, reply: try kept.map { try decodeKept($0) }, duplicate: true)
             }
@@ -106,11 +97,19 @@ package struct HandlerRunner: Sendable {
                 on: database)
             // Checked last, right before the commit: a request whose requester gave up while
             // it was handled is rolled back, never applied late.
-            if let deadline = context.deadline, now() >= deadline { throw RequestExpired(deadline: deadline) }
+            try RequestExpired.check(context.deadline, now: now())
             return Answer(replyTo: replyTo, reply: reply, duplicate: false)
         }
         if !answer.duplicate { wake() }
         return answer
+    }
+
+    /// Claims message `id` for the context's queue in the inbox, with the try it succeeded
+    /// on and the replay it came from; false if the queue processed it already.
+    private static func claim(_ id: UUID, context: MessageContext, on database: DatabaseConnection) throws -> Bool {
+        try InboxStore.claim(
+            queue: context.queue, messageID: id.uuidString, attempts: context.attempt, replayID: context.replayID,
+            on: database)
     }
 
     /// The answer envelope of `request`: caused by it, about the same subject.

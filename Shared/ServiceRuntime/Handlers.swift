@@ -5,11 +5,12 @@ import Persistence
 
 extension KindredRuntime {
     /// A consumer of this service's queue for `E` (`<EventType>.<service>`) that decodes
-    /// each envelope before calling `handler`; undecodable data goes to `.dead`. Handlers'
-    /// consumers are built with it (`MessageHandler.consumer(on:)`).
+    /// each envelope before calling `handler` with it and its delivery's context;
+    /// undecodable data goes to `.dead`. Handlers' consumers are built with it
+    /// (`MessageHandler.consumer(on:)`).
     func consumer<E: Event>(
         of _: E.Type, prefetch: UInt16 = 100, concurrency: Int = 32,
-        handler: @escaping @Sendable (Envelope<E>, Delivery) async throws -> Void
+        handler: @escaping @Sendable (Envelope<E>, MessageContext) async throws -> Void
     ) -> EventConsumer {
         let queue = EventRegistry.queueName(for: E.eventType, consumer: service)
         let codec = EnvelopeCodec()
@@ -25,11 +26,11 @@ extension KindredRuntime {
                 let envelope = try codec.decode(E.self, from: bytes)
                 return DecodedMessage(header: envelope.header, value: envelope)
             },
-            handler: { decoded, delivery in
+            handler: { decoded, delivery, headers in
                 guard let envelope = decoded.value as? Envelope<E> else {
                     throw PermanentFailure(reason: "unexpected-type", description: "not an envelope of \(E.eventType)")
                 }
-                try await handler(envelope, delivery)
+                try await handler(envelope, MessageContext(delivery: delivery, headers: headers))
             })
     }
 

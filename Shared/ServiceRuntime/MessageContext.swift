@@ -25,12 +25,9 @@ public struct MessageContext: Sendable, Equatable {
         self.replyTo = replyTo
     }
 
-    /// The context of a delivery whose headers the consumer already checked (a message with
-    /// an untrustworthy header never reaches a handler).
-    package init(delivery: Delivery) {
-        let headers =
-            (try? TrustedHeaders.read(delivery.properties.headers).get())
-            ?? TrustedHeaders(failedAttempts: delivery.failedAttempts)
+    /// The context of a delivery, from the headers its consumer already read and checked (a
+    /// message with an untrustworthy header never reaches a handler).
+    package init(delivery: Delivery, headers: TrustedHeaders) {
         self.init(
             queue: delivery.queue, attempt: headers.failedAttempts + 1, replayID: headers.replayID,
             deadline: headers.deadline, replyTo: delivery.properties.replyTo)

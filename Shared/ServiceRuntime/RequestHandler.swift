@@ -32,8 +32,7 @@ extension RequestHandler {
     public func consumer(on runtime: KindredRuntime) -> EventConsumer {
         let runner = runtime.handlerRunner
         let logger = runtime.logger
-        return runtime.consumer(of: Handled.self) { request, delivery in
-            let context = MessageContext(delivery: delivery)
+        return runtime.consumer(of: Handled.self) { request, context in
             let answer = try await runner.run(self, request, context: context)
             guard let reply = answer.reply else {
                 logger.warning(

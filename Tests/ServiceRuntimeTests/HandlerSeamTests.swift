@@ -171,7 +171,7 @@ struct HandlerSeamTests {
     }
 
     @Test("a delivery's context: its queue, the try it is, its replay, its deadline and reply_to")
-    func contextOfDelivery() {
+    func contextOfDelivery() throws {
         let deadline = Date(timeIntervalSince1970: 1_795_348_800)
         let properties = MessageProperties(
             replyTo: "amq.rabbitmq.reply-to.tests",
@@ -182,8 +182,9 @@ struct HandlerSeamTests {
         let delivery = Delivery(
             body: [], properties: properties, exchange: "", routingKey: "ProfileUpdateRequested",
             redelivered: false, deliveryTag: 1, generation: 1, queue: "ProfileUpdateRequested.profile")
+        let headers = try TrustedHeaders.read(delivery.properties.headers).get()
         #expect(
-            MessageContext(delivery: delivery)
+            MessageContext(delivery: delivery, headers: headers)
                 == MessageContext(
                     queue: "ProfileUpdateRequested.profile", attempt: 3, replayID: "replay-1", deadline: deadline,
                     replyTo: "amq.rabbitmq.reply-to.tests"))

@@ -16,6 +16,9 @@ package struct SchemaComponent: Sendable, Equatable {
     private let schema: DataSchema?
     private let failure: String?
     private let rules: [String: FieldRules]
+    /// The names of the object's properties: for a request body, the fields it accepts
+    /// (read on every request, so found once here). Empty if the schema could not be inferred.
+    package let propertyNames: Set<String>
 
     /// The schema of `type`, with `fields` adding what the type cannot say (limits, value
     /// sets, descriptions) to the fields they name.
@@ -36,11 +39,8 @@ package struct SchemaComponent: Sendable, Equatable {
             schema = nil
             failure = "\(name): \(error)"
         }
+        propertyNames = schema.map(Self.propertyNames(of:)) ?? []
     }
-
-    /// The names of the object's properties: for a request body, the fields it accepts.
-    /// Empty if the schema could not be inferred.
-    package var propertyNames: Set<String> { schema.map(Self.propertyNames(of:)) ?? [] }
 
     /// The JSON Schema as the document writes it.
     package func jsonSchema() throws -> [String: Any] {
