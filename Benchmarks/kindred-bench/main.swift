@@ -113,7 +113,36 @@ let rawSeconds = milliseconds(ContinuousClock.now - rawStart) / 1000
 try await waitFor(count)
 let rawRate = Double(count) / rawSeconds
 
-// 2. The outbox relay: rows committed first, then published with confirms and marked.
+// 2. The request path's floor: request and answer through the broker only (Echo.swift),
+// with as many in flight as scripts/bench's wrk has connections, then one at a time.
+let echoQueue = "BenchEcho.bench"
+try await connection.declare(
+    Topology(
+        exchanges: [Topology.exchange],
+        queues: [
+            QueueDeclaration(
+                name: echoQueue, durable: true, arguments: ["x-expires": .int(600_000)],
+                bindings: [Binding(exchange: Topology.exchangeName, routingKey: "BenchEcho")])
+        ]))
+let echoSeconds = Double(ProcessInfo.processInfo.environment["KINDRED_BENCH_ECHO_SECONDS"] ?? "") ?? 10
+let echoInFlight = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_CONNECTIONS"] ?? "") ?? 32
+let brokerCPU = ProcessCPU(
+    pids: (ProcessInfo.processInfo.environment["KINDRED_BENCH_BROKER_PIDS"] ?? "").split(separator: " ").map(
+        String.init))
+let echoResponder = try await startEchoResponder(on: consumerConnection, queue: echoQueue)
+let echoRequest = Envelope(
+    source: .gateway, time: Date(), subject: UUID().uuidString, data: ProfileRequested(userId: UUID()),
+    correlationID: "bench")
+let echoBody = try codec.encode(echoRequest)
+let echoMany = try await measureEcho(
+    connection: connection, routingKey: "BenchEcho", body: echoBody, header: echoRequest.header,
+    inFlight: echoInFlight, seconds: echoSeconds, broker: brokerCPU)
+let echoOne = try await measureEcho(
+    connection: connection, routingKey: "BenchEcho", body: echoBody, header: echoRequest.header, inFlight: 1,
+    seconds: echoSeconds, broker: brokerCPU)
+echoResponder.cancel()
+
+// 3. The outbox relay: rows committed first, then published with confirms and marked.
 try await pool.withConnection { try $0.execute("DELETE FROM outbox") }
 try await pool.transaction { connection in
     for _ in 0..<count { try Outbox.append(try event().0, on: connection) }
@@ -127,7 +156,7 @@ try await waitFor(baseline + count)
 let relaySeconds = milliseconds(ContinuousClock.now - relayStart) / 1000
 let relayRate = Double(count) / relaySeconds
 
-// 3. Latency, one event at a time: direct publish → consumer, and outbox commit → consumer.
+// 4. Latency, one event at a time: direct publish → consumer, and outbox commit → consumer.
 func latency(viaOutbox: Bool) async throws -> [Double] {
     var results: [Double] = []
     for _ in 0..<samples {
@@ -148,7 +177,7 @@ func latency(viaOutbox: Bool) async throws -> [Double] {
 let direct = try await latency(viaOutbox: false)
 let outbox = try await latency(viaOutbox: true)
 
-// 4. kindred replay: the archived rows of step 2 read back and published again, in order,
+// 5. kindred replay: the archived rows of step 2 read back and published again, in order,
 // to every subscriber (here the bench queue), until all arrived.
 let replayBaseline = receiver.received
 let replayStart = ContinuousClock.now
@@ -165,6 +194,21 @@ try await pool.withConnection { try $0.execute("DELETE FROM outbox") }
 func line(_ label: String, _ value: String) { print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + value) }
 print("kindred-bench: \(count) events of \(batch.first?.1.count ?? 0) bytes, \(samples) latency samples")
 line("raw publish with confirms (200 in flight)", String(format: "%8.0f events/s", rawRate))
+for (label, echo) in [
+    ("request/reply echo, broker only (\(echoInFlight) in flight)", echoMany),
+    ("request/reply echo, broker only (1 in flight)", echoOne),
+] {
+    line(label, String(format: "%8.0f round trips/s", echo.rate))
+    line(
+        "  round trip",
+        String(
+            format: "p50 %6.2f ms  p99 %6.2f ms", percentile(echo.latenciesMilliseconds, 0.5),
+            percentile(echo.latenciesMilliseconds, 0.99)))
+    line(
+        "  CPU per round trip",
+        String(format: "RabbitMQ %5.0f µs  bench process %5.0f µs", echo.brokerPerRoundTrip, echo.benchPerRoundTrip))
+}
+line("echo (\(echoInFlight) in flight) / raw", String(format: "%8.2f", echoMany.rate / rawRate))
 line("outbox relay (batches of 100, confirms, mark sent)", String(format: "%8.0f events/s", relayRate))
 line("relay / raw", String(format: "%8.2f", relayRate / rawRate))
 line("kindred replay, archive → queue (all arrived)", String(format: "%8.0f events/s", replayRate))

@@ -187,3 +187,28 @@ struct GatewayConfigurationTests {
         #expect(throws: ConfigurationError.self) { try broken.validate() }
     }
 }
+
+@Suite("Live event data")
+struct LiveEventDataTests {
+    @Test("the data line is the envelope's data as the service wrote it, the same as re-encoding it")
+    func passedOnAsWritten() throws {
+        var document = ProfileUpdated.example.profile
+        document.bio = "Line one\nline two, \"quoted\", a/b, é ✓ 🎉"
+        let envelope = Envelope(
+            source: .profile, time: Date(), subject: document.userId.uuidString,
+            data: ProfileUpdated(profile: document, sequence: 4), correlationID: "c")
+        let body = try EnvelopeCodec().encode(envelope)
+        let data = try #require(LiveEventListener.data(of: body))
+        #expect(data == LiveEventListener.reencodedData(of: body))
+        #expect(!data.contains("\n"))
+        #expect(LiveEvent(id: "1", type: "ProfileUpdated", userID: document.userId, data: data).frame.hasSuffix("\n\n"))
+    }
+
+    @Test("a pretty-printed envelope is written again on one line; one without data gives none")
+    func otherShapes() throws {
+        let pretty = Array("{\n  \"data\" : {\n    \"b\" : 1,\n    \"a\" : [ 2 ]\n  },\n  \"type\" : \"X\"\n}".utf8)
+        #expect(LiveEventListener.data(of: pretty) == #"{"a":[2],"b":1}"#)
+        #expect(LiveEventListener.data(of: Array(#"{"type":"X"}"#.utf8)) == nil)
+        #expect(LiveEventListener.data(of: Array(#"{"data":1"#.utf8)) == nil)
+    }
+}

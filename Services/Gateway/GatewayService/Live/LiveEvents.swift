@@ -147,20 +147,28 @@ struct LiveEventListener: Service {
     /// each keep their copy of the same event once.
     private func keep(_ event: LiveEvent) async {
         do {
-            try await runtime.pool.withConnection { connection in
-                try connection.execute(
-                    """
-                    INSERT INTO live_events (event_id, user_id, event_type, data) VALUES ($1, $2, $3, $4)
-                    ON CONFLICT (event_id) DO NOTHING
-                    """, [event.id, event.userID, event.type, event.data])
-            }
+            try await runtime.pool.withConnection { try LiveEventStore.keep(event, on: $0) }
         } catch {
             runtime.logger.warning("cannot keep a live event for replay", metadata: ["error": "\(error)"])
         }
     }
 
-    /// The `data` member of an envelope, re-encoded as compact JSON on one line.
+    /// The `data` member of an envelope as one line of JSON: its bytes as they came when
+    /// they are on one line (services write compact JSON), else re-encoded compactly.
     static func data(of body: [UInt8]) -> String? {
+        switch JSONScanner.member("data", in: body) {
+        case .found(let range):
+            let value = body[range]
+            if !value.contains(0x0A) && !value.contains(0x0D) { return String(decoding: value, as: UTF8.self) }
+            return reencodedData(of: body)
+        case .unsupported: return reencodedData(of: body)
+        case .absent, .malformed: return nil
+        }
+    }
+
+    /// The `data` member re-encoded as compact JSON with sorted keys: for an envelope the
+    /// scanner cannot pass on as it is.
+    static func reencodedData(of body: [UInt8]) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let data = object["data"],
             let encoded = try? JSONSerialization.data(
@@ -173,19 +181,6 @@ struct LiveEventListener: Service {
     /// (all that are kept if that id is unknown or expired), oldest first.
     static func missed(by user: UUID, after lastEventID: String?, pool: DatabasePool) async throws -> [LiveEvent] {
         let lastID = lastEventID.flatMap(UUID.init(uuidString:))
-        return try await pool.withConnection { connection in
-            try connection.execute(
-                """
-                SELECT event_id, event_type, data FROM live_events
-                WHERE user_id = $1
-                  AND position > COALESCE((SELECT position FROM live_events WHERE event_id = $2 AND user_id = $1), 0)
-                ORDER BY position LIMIT 1000
-                """, [user, lastID]
-            ).rows.compactMap { row in
-                guard let id = row.uuid("event_id"), let type = row.string("event_type"), let data = row.string("data")
-                else { return nil }
-                return LiveEvent(id: id.uuidString, type: type, userID: user, data: data)
-            }
-        }
+        return try await pool.withConnection { try LiveEventStore.events(of: user, after: lastID, on: $0) }
     }
 }
