@@ -46,12 +46,18 @@ public enum EnvelopeDecodingError: Error, Equatable, CustomStringConvertible {
 public struct EnvelopeCodec: Sendable {
     public init() {}
 
+    /// The envelope as CloudEvents JSON: the attributes written by hand, `data` by
+    /// JSONEncoder (the same bytes JSONEncoder writes for the whole envelope).
     public func encode<E: Event>(_ envelope: Envelope<E>) throws -> [UInt8] {
-        Array(try KindredJSON.sharedEncoder.encode(envelope))
+        try EnvelopeJSON.encode(envelope, dataEncoder: KindredJSON.sharedEncoder)
     }
 
     /// Decodes only the header, checking the type is registered and the version accepted.
     public func decodeHeader(_ bytes: [UInt8]) throws(EnvelopeDecodingError) -> EnvelopeHeader {
+        if let (header, _) = EnvelopeJSON.header(of: bytes) {
+            try check(header)
+            return header
+        }
         let header: EnvelopeHeader
         do {
             header = try KindredJSON.sharedDecoder.decode(EnvelopeHeader.self, from: Data(bytes))
@@ -80,7 +86,9 @@ public struct EnvelopeCodec: Sendable {
     public func decode<E: Event>(_: E.Type, from bytes: [UInt8]) throws(EnvelopeDecodingError)
         -> Envelope<E>
     {
-        if let envelope = try? KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes)) {
+        if let envelope = EnvelopeJSON.decode(E.self, from: bytes, dataDecoder: KindredJSON.sharedDecoder)
+            ?? (try? KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes)))
+        {
             let header = envelope.header
             try check(header)
             guard header.type == E.eventType else {
@@ -97,6 +105,9 @@ public struct EnvelopeCodec: Sendable {
     {
         guard header.type == E.eventType else {
             throw .unexpectedType(expected: E.eventType, actual: header.type)
+        }
+        if let envelope = EnvelopeJSON.decode(E.self, from: bytes, dataDecoder: KindredJSON.sharedDecoder) {
+            return envelope
         }
         do {
             return try KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes))

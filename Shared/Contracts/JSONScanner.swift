@@ -34,6 +34,16 @@ package enum JSONScanner {
         }
     }
 
+    /// The members of the object in `bytes`, in order: each key's bytes (without quotes)
+    /// and its value's bytes; nil if the document is not a single JSON object, or if a
+    /// key is written with escapes (which only the slow path reads exactly).
+    package static func members(in bytes: [UInt8]) -> [(key: Range<Int>, value: Range<Int>)]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var cursor = Cursor(bytes: buffer)
+            return try? cursor.members()
+        }
+    }
+
     private struct Malformed: Error {}
 
     private struct Cursor {
@@ -43,10 +53,36 @@ package enum JSONScanner {
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
         mutating func member(_ wanted: [UInt8]) throws(Malformed) -> Member {
-            skipWhitespace()
-            try expect(UInt8(ascii: "{"))
             var found: Range<Int>?
             var unsupported = false
+            let bytes = bytes
+            try object { key, escaped, value in
+                if escaped {
+                    unsupported = true
+                } else if bytes[key].elementsEqual(wanted) {
+                    if found != nil { unsupported = true }
+                    found = value
+                }
+            }
+            if unsupported { return .unsupported }
+            return found.map { .found($0) } ?? .absent
+        }
+
+        mutating func members() throws(Malformed) -> [(key: Range<Int>, value: Range<Int>)]? {
+            var members: [(key: Range<Int>, value: Range<Int>)] = []
+            var escapedKey = false
+            try object { key, escaped, value in
+                escapedKey = escapedKey || escaped
+                members.append((key, value))
+            }
+            return escapedKey ? nil : members
+        }
+
+        /// The whole document, which must be one object: `visit` gets each top-level
+        /// member's key (and whether it has escapes) and value ranges.
+        mutating func object(_ visit: (Range<Int>, Bool, Range<Int>) -> Void) throws(Malformed) {
+            skipWhitespace()
+            try expect(UInt8(ascii: "{"))
             skipWhitespace()
             if peek() == UInt8(ascii: "}") {
                 index += 1
@@ -59,12 +95,7 @@ package enum JSONScanner {
                     skipWhitespace()
                     let start = index
                     try value(depth: 1)
-                    if escaped {
-                        unsupported = true
-                    } else if bytes[key].elementsEqual(wanted) {
-                        if found != nil { unsupported = true }
-                        found = start..<index
-                    }
+                    visit(key, escaped, start..<index)
                     skipWhitespace()
                     let next = try take()
                     if next == UInt8(ascii: "}") { break }
@@ -73,8 +104,6 @@ package enum JSONScanner {
             }
             skipWhitespace()
             guard index == bytes.count else { throw Malformed() }
-            if unsupported { return .unsupported }
-            return found.map { .found($0) } ?? .absent
         }
 
         func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }

@@ -32,6 +32,9 @@ public final class DatabaseConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Statements prepared on this session, by SQL text; a new session starts empty.
     private var preparedStatements: [String: String] = [:]
+    /// A transaction `beginTransaction` opened whose BEGIN is not sent yet: it goes out with
+    /// the transaction's first statement, in one round trip.
+    private var beginPending = false
     private let connectionString: String
     private let defaults: ConnectionDefaults
     let queue: DispatchQueue
@@ -75,14 +78,20 @@ public final class DatabaseConnection: @unchecked Sendable {
     {
         let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
-        let result: OpaquePointer? =
-            if parameters.isEmpty {
-                PQexec(handle, sql)
-            } else {
-                withCStrings(texts) { pointers in
-                    PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
-                }
+        if beginPending && !parameters.isEmpty { return try pipelined([.text(sql, texts)], on: handle) }
+        let result: OpaquePointer?
+        if beginPending {
+            // Text without parameters may hold several statements (a migration), which
+            // pipeline mode cannot send: BEGIN joins them in one simple query instead.
+            beginPending = false
+            result = PQexec(handle, "BEGIN; " + sql)
+        } else if parameters.isEmpty {
+            result = PQexec(handle, sql)
+        } else {
+            result = withCStrings(texts) { pointers in
+                PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
             }
+        }
         return try finish(result, on: handle)
     }
 
@@ -96,18 +105,152 @@ public final class DatabaseConnection: @unchecked Sendable {
     {
         let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
-        let name: String
-        if let known = preparedStatements[sql] {
-            name = known
-        } else {
-            name = "kindred_\(preparedStatements.count + 1)"
-            _ = try finish(PQprepare(handle, name, sql, Int32(texts.count), nil), on: handle)
-            preparedStatements[sql] = name
-        }
+        let name = try preparedName(of: sql, parameterCount: texts.count, on: handle)
+        if beginPending { return try pipelined([.prepared(name, texts)], on: handle) }
         let result = withCStrings(texts) { pointers in
             PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
         }
         return try finish(result, on: handle)
+    }
+
+    /// Runs the last statement of a transaction (a prepared one, as `execute(prepared:)`)
+    /// and commits, in one round trip: COMMIT goes out with it and runs only if it
+    /// succeeded. Outside a transaction it is `execute(prepared:)`.
+    @discardableResult
+    public func executeAndCommit(prepared sql: String, _ parameters: [any SQLParameter] = [])
+        throws(DatabaseError) -> QueryResult
+    {
+        let handle = try connectedHandle()
+        let texts = try Self.texts(of: parameters)
+        let name = try preparedName(of: sql, parameterCount: texts.count, on: handle)
+        guard beginPending || PQtransactionStatus(handle) == PQTRANS_INTRANS else {
+            return try execute(prepared: sql, parameters)
+        }
+        let results = try pipelinedResults([.prepared(name, texts), .text("COMMIT", [])], on: handle)
+        return results[results.count - 2]
+    }
+
+    /// Opens a transaction. Nothing is sent yet: BEGIN goes out with its first statement.
+    func beginTransaction() {
+        beginPending = true
+    }
+
+    /// Commits the open transaction; nothing to send if no statement ran in it, or if
+    /// `executeAndCommit` committed it already.
+    func commitTransaction() throws(DatabaseError) {
+        if beginPending {
+            beginPending = false
+            return
+        }
+        let handle = try connectedHandle()
+        guard PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
+        try execute("COMMIT")
+    }
+
+    /// Rolls the open transaction back, if the server has one (after a failed statement,
+    /// or a failed commit, it may have ended already); never throws.
+    func rollbackTransaction() {
+        if beginPending {
+            beginPending = false
+            return
+        }
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
+        let status = PQtransactionStatus(handle)
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { _ = try? execute("ROLLBACK") }
+    }
+
+    /// The name of the prepared statement for `sql` on this session, preparing it first.
+    private func preparedName(of sql: String, parameterCount: Int, on handle: OpaquePointer) throws(DatabaseError)
+        -> String
+    {
+        if let known = preparedStatements[sql] { return known }
+        let name = "kindred_\(preparedStatements.count + 1)"
+        _ = try finish(PQprepare(handle, name, sql, Int32(parameterCount), nil), on: handle)
+        preparedStatements[sql] = name
+        return name
+    }
+
+    /// One statement of a pipeline: SQL with parameters, or a prepared statement's name.
+    private enum PipelinedStatement {
+        case text(String, [String?])
+        case prepared(String, [String?])
+    }
+
+    /// Sends `statements` (after the pending BEGIN, if any) in one round trip and returns
+    /// the last one's result.
+    private func pipelined(_ statements: [PipelinedStatement], on handle: OpaquePointer) throws(DatabaseError)
+        -> QueryResult
+    {
+        let results = try pipelinedResults(statements, on: handle)
+        return results[results.count - 1]
+    }
+
+    /// libpq's pipeline mode: every statement is sent, then one sync, then the results are
+    /// read in order. After a statement fails the server skips the rest up to the sync (a
+    /// COMMIT behind it never runs) and the first error is thrown. The pending BEGIN, if
+    /// any, goes first. A connection whose pipeline broke halfway is closed: the pool opens
+    /// a new one for the next caller.
+    private func pipelinedResults(_ statements: [PipelinedStatement], on handle: OpaquePointer)
+        throws(DatabaseError) -> [QueryResult]
+    {
+        var statements = statements
+        if beginPending {
+            beginPending = false
+            statements.insert(.text("BEGIN", []), at: 0)
+        }
+        func broken() -> DatabaseError {
+            let error = DatabaseError(
+                kind: .connection, sqlState: nil, message: Self.trim(String(cString: PQerrorMessage(handle))))
+            abandonSession()
+            return error
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw broken() }
+        for statement in statements {
+            let sent =
+                switch statement {
+                case .text(let sql, let texts):
+                    withCStrings(texts) { PQsendQueryParams(handle, sql, Int32($0.count), nil, $0, nil, nil, 0) }
+                case .prepared(let name, let texts):
+                    withCStrings(texts) { PQsendQueryPrepared(handle, name, Int32($0.count), $0, nil, nil, 0) }
+                }
+            guard sent == 1 else { throw broken() }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw broken() }
+        var results: [QueryResult] = []
+        var firstError: DatabaseError?
+        for _ in statements {
+            guard let result = PQgetResult(handle) else { throw broken() }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                firstError =
+                    firstError
+                    ?? DatabaseError(
+                        kind: .statement, sqlState: nil,
+                        message: "not run: a statement before it in its pipeline failed")
+            } else {
+                do throws(DatabaseError) {
+                    results.append(try finish(result, on: handle))
+                } catch {
+                    firstError = firstError ?? error
+                }
+            }
+            // Each statement's results end with a NULL.
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+        }
+        guard let sync = PQgetResult(handle) else { throw broken() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced, PQexitPipelineMode(handle) == 1 else { throw broken() }
+        if let firstError { throw firstError }
+        return results
+    }
+
+    /// Closes the session after its protocol state went wrong; `ensureConnected` opens a
+    /// new one.
+    private func abandonSession() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        preparedStatements = [:]
     }
 
     private func connectedHandle() throws(DatabaseError) -> OpaquePointer {

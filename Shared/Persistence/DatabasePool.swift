@@ -66,13 +66,15 @@ public final class DatabasePool: Sendable {
         _ body: @escaping @Sendable (DatabaseConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in
-            try connection.execute("BEGIN")
+            // BEGIN goes out with the first statement, in one round trip (and not at all if
+            // `body` runs none); `executeAndCommit` sends COMMIT with the last one.
+            connection.beginTransaction()
             do {
                 let value = try body(connection)
-                try connection.execute("COMMIT")
+                try connection.commitTransaction()
                 return value
             } catch {
-                if connection.isHealthy { _ = try? connection.execute("ROLLBACK") }
+                connection.rollbackTransaction()
                 throw error
             }
         }

@@ -92,12 +92,13 @@ package struct HandlerRunner: Sendable {
             }
             let reply = try encode(
                 try handler.handle(request, context: context, database: database), answering: request)
-            try InboxStore.keepReply(
-                String(decoding: reply.body, as: UTF8.self), queue: context.queue, messageID: messageID,
-                on: database)
             // Checked last, right before the commit: a request whose requester gave up while
             // it was handled is rolled back, never applied late.
             try RequestExpired.check(context.deadline, now: now())
+            // The answer is kept and the transaction committed in one round trip.
+            try InboxStore.keepReplyAndCommit(
+                String(decoding: reply.body, as: UTF8.self), queue: context.queue, messageID: messageID,
+                on: database)
             return Answer(replyTo: replyTo, reply: reply, duplicate: false)
         }
         if !answer.duplicate { wake() }

@@ -73,6 +73,90 @@ struct PersistenceTests {
         try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
     }
 
+    @Test("BEGIN travels with a transaction's first statement and COMMIT with its last, in one transaction")
+    func pipelinedTransaction() async throws {
+        let table = TestEnvironment.uniqueName("pipe_")
+        try await pool.withConnection { try $0.execute("CREATE TABLE \(table) (value integer PRIMARY KEY)") }
+        let (first, last) = try await pool.transaction { connection -> (Int64?, Int64?) in
+            let first = try connection.execute(
+                prepared: "INSERT INTO \(table) VALUES ($1) RETURNING txid_current() AS t", [1]
+            ).first?.int64("t")
+            try connection.execute("INSERT INTO \(table) VALUES ($1)", [2])
+            let last = try connection.executeAndCommit(
+                prepared: "INSERT INTO \(table) VALUES ($1) RETURNING txid_current() AS t", [3]
+            ).first?.int64("t")
+            return (first, last)
+        }
+        #expect(first != nil && first == last)
+        // Committed: another connection sees all three at once.
+        let values = try await pool.withConnection {
+            try $0.execute("SELECT value FROM \(table) ORDER BY value").rows.compactMap { $0.int("value") }
+        }
+        #expect(values == [1, 2, 3])
+        try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
+    }
+
+    @Test("a failing last statement keeps COMMIT from running: the whole transaction is rolled back")
+    func pipelinedCommitAfterFailure() async throws {
+        let table = TestEnvironment.uniqueName("pipe_")
+        try await pool.withConnection { try $0.execute("CREATE TABLE \(table) (value integer PRIMARY KEY)") }
+        try await pool.withConnection { try $0.execute("INSERT INTO \(table) VALUES (1)") }
+        do {
+            try await pool.transaction { connection in
+                try connection.execute(prepared: "INSERT INTO \(table) VALUES ($1)", [2])
+                try connection.executeAndCommit(prepared: "INSERT INTO \(table) VALUES ($1)", [1])
+            }
+            Issue.record("a duplicate key was committed")
+        } catch let error as DatabaseError {
+            // The statement's own error, not the skipped COMMIT's.
+            #expect(error.isUniqueViolation)
+        }
+        for _ in 0..<6 {
+            // Every connection of the pool is usable and outside any transaction afterwards.
+            try await pool.withConnection {
+                try $0.execute("INSERT INTO \(table) VALUES ($1) ON CONFLICT DO NOTHING", [9])
+            }
+        }
+        let values = try await pool.withConnection {
+            try $0.execute("SELECT value FROM \(table) ORDER BY value").rows.compactMap { $0.int("value") }
+        }
+        #expect(values == [1, 9])
+        try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
+    }
+
+    @Test("a first statement that fails with its BEGIN, or a multi-statement first text, leave the connection usable")
+    func pipelinedFirstStatement() async throws {
+        let table = TestEnvironment.uniqueName("pipe_")
+        do {
+            try await pool.transaction { connection in
+                try connection.execute("SELECT * FROM \(table)_missing WHERE value = $1", [1])
+            }
+            Issue.record("a query on a missing table succeeded")
+        } catch let error as DatabaseError {
+            #expect(error.sqlState == "42P01")
+            #expect(error.kind == .statement)
+        }
+        // Several statements as the first text of a transaction (a migration does this).
+        try await pool.transaction { connection in
+            try connection.execute("CREATE TABLE \(table) (value integer PRIMARY KEY); INSERT INTO \(table) VALUES (1)")
+        }
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await pool.transaction { connection in
+                try connection.execute("INSERT INTO \(table) VALUES (2); INSERT INTO \(table) VALUES (3)")
+                throw Abort()
+            }
+        }
+        let nothing = try await pool.transaction { _ in 42 }
+        #expect(nothing == 42)
+        for _ in 0..<6 {
+            #expect(
+                try await pool.withConnection { try $0.execute("SELECT count(*) AS n FROM \(table)").first?.int("n") }
+                    == 1)
+        }
+        try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
+    }
+
     @Test("a constraint violation carries its SQLSTATE and leaves the connection usable")
     func sqlState() async throws {
         let table = TestEnvironment.uniqueName("unique_")

@@ -17,11 +17,12 @@ enum InboxStore {
         ).affectedRows == 1
     }
 
-    /// Keeps the answer of a request on the row its claim just wrote.
-    static func keepReply(_ reply: String, queue: String, messageID: String, on connection: DatabaseConnection)
-        throws
-    {
-        try connection.execute(
+    /// Keeps the answer of a request on the row its claim just wrote, as the last statement
+    /// of the transaction: it commits with it.
+    static func keepReplyAndCommit(
+        _ reply: String, queue: String, messageID: String, on connection: DatabaseConnection
+    ) throws {
+        try connection.executeAndCommit(
             prepared: "UPDATE inbox SET reply = $3 WHERE queue = $1 AND message_id = $2", [queue, messageID, reply])
     }
 
