@@ -154,8 +154,13 @@ public final class AMQPConnection: Sendable {
     /// `message_id`, and resumes the caller from there. A request no queue takes comes back
     /// (`basic.return`) and fails at once with `unroutable`; none that goes unanswered waits
     /// past its deadline (`noReply`). Replies from broker users outside `repliers` are dropped.
+    ///
+    /// `resume`, if given, runs the resumption of the caller (from the owner thread): a
+    /// caller on an event loop has it run there, so that what it does next (writing its
+    /// HTTP answer) happens on its own loop instead of one picked at random.
     public func request(
-        _ message: OutgoingMessage, deadline: ContinuousClock.Instant, repliers: Set<String>? = nil
+        _ message: OutgoingMessage, deadline: ContinuousClock.Instant, repliers: Set<String>? = nil,
+        resume: ResumeScheduler? = nil
     ) async throws(AMQPError) -> ReplyMessage {
         let id = message.properties.messageID ?? UUID().uuidString
         var message = message
@@ -167,7 +172,13 @@ public final class AMQPConnection: Sendable {
                 (continuation: CheckedContinuation<Result<ReplyMessage, AMQPError>, Never>) in
                 let command = RequestCommand(
                     message: outgoing, id: id, deadline: deadline, repliers: repliers,
-                    complete: { continuation.resume(returning: $0) })
+                    complete: { result in
+                        if let resume {
+                            resume { continuation.resume(returning: result) }
+                        } else {
+                            continuation.resume(returning: result)
+                        }
+                    })
                 if let rejected = enqueuePublishes([.request(command)]) {
                     continuation.resume(returning: .failure(rejected as? AMQPError ?? .closed))
                 }
@@ -185,6 +196,9 @@ public final class AMQPConnection: Sendable {
     public func send(_ message: OutgoingMessage, deadline: ContinuousClock.Instant? = nil) {
         _ = enqueuePublishes([.send(message, deadline: confirmDeadline(deadline))])
     }
+
+    /// Runs a job on some thread of the caller's choosing (an event loop's `execute`).
+    public typealias ResumeScheduler = @Sendable (@escaping @Sendable () -> Void) -> Void
 
     /// The pseudo-queue of RabbitMQ's direct reply-to.
     public static let directReplyTo = "amq.rabbitmq.reply-to"

@@ -39,13 +39,19 @@ public final class RequestReplyClient: Sendable {
     public let exchange: String
     /// The broker users whose answers are taken (nil: any); others are dropped.
     public let trustedRepliers: Set<String>?
+    /// Asked at each request where the caller is to be resumed (nil: wherever Swift
+    /// schedules it); `KindredRuntime.resumeOnCurrentEventLoop` keeps an HTTP handler on
+    /// its connection's loop.
+    public let resumeOn: @Sendable () -> AMQPConnection.ResumeScheduler?
     private let codec = EnvelopeCodec()
     private let logger: Logger
 
     public init(
         publishing: AMQPConnection, service: ServiceName, logger: Logger, exchange: String = Topology.exchangeName,
-        trustedRepliers: Set<String>? = nil
+        trustedRepliers: Set<String>? = nil,
+        resumeOn: @escaping @Sendable () -> AMQPConnection.ResumeScheduler? = { nil }
     ) {
+        self.resumeOn = resumeOn
         self.trustedRepliers = trustedRepliers
         self.publishing = publishing
         self.exchange = exchange
@@ -71,7 +77,8 @@ public final class RequestReplyClient: Sendable {
             of: Date().addingTimeInterval(Double(milliseconds) / 1000))
         let answer: ReplyMessage
         do {
-            answer = try await publishing.request(message, deadline: deadline, repliers: trustedRepliers)
+            answer = try await publishing.request(
+                message, deadline: deadline, repliers: trustedRepliers, resume: resumeOn())
         } catch AMQPError.noReply {
             throw .deadlineExceeded
         } catch {

@@ -341,6 +341,39 @@ struct MessagingTests {
         #expect(ContinuousClock.now - started < .milliseconds(900))
     }
 
+    @Test("a requester that names where to be resumed is resumed there, answered or expired")
+    func requestResumedWhereAsked() async throws {
+        defer { connection.close() }
+        let requests = try await declareQueue(ProfileRequested.eventType.rawValue)
+        let scheduled = Mutex(0)
+        let queue = DispatchQueue(label: "resume-here")
+        let client = RequestReplyClient(
+            publishing: connection, service: .gateway, logger: TestEnvironment.logger("rpc"), exchange: exchange,
+            resumeOn: {
+                { job in
+                    scheduled.withLock { $0 += 1 }
+                    queue.async(execute: job)
+                }
+            })
+        let responding = answerProfileRequests(from: requests)
+        let userID = UUID()
+        let reply = try await client.request(
+            Envelope(
+                source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: userID),
+                correlationID: "here"), timeout: .seconds(10))
+        #expect(reply.data.profile.userId == userID)
+        #expect(scheduled.withLock { $0 } == 1)
+        responding.cancel()
+        _ = await responding.result
+        await #expect(throws: RequestError.deadlineExceeded) {
+            try await client.request(
+                Envelope(
+                    source: .gateway, time: Date(), subject: nil, data: ProfileRequested(userId: userID),
+                    correlationID: "late"), timeout: .milliseconds(200))
+        }
+        #expect(scheduled.withLock { $0 } == 2)
+    }
+
     @Test("a request no queue takes comes back from the broker and fails at once, not at its deadline")
     func unroutableRequest() async throws {
         defer { connection.close() }

@@ -17,7 +17,8 @@ public enum GatewayService {
             lifetimeSeconds: configuration.accessTokenSeconds)
         let requests = RequestReplyClient(
             publishing: runtime.publisherConnection, service: .gateway, logger: runtime.logger,
-            trustedRepliers: EventRegistry.trustedRepliers(to: .gateway))
+            trustedRepliers: EventRegistry.trustedRepliers(to: .gateway),
+            resumeOn: KindredRuntime.resumeOnCurrentEventLoop)
         let authenticator = Authenticator(tokens: tokens, now: now)
         let auth = AuthRoutes(
             runtime: runtime, tokens: tokens, authenticator: authenticator, bcryptCost: configuration.bcryptCost,
