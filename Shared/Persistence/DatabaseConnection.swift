@@ -35,6 +35,8 @@ public final class DatabaseConnection: @unchecked Sendable {
     /// A transaction `beginTransaction` opened whose BEGIN is not sent yet: it goes out with
     /// the transaction's first statement, in one round trip.
     private var beginPending = false
+    /// Between `beginTransaction` and its commit or rollback.
+    private var inTransaction = false
     private let connectionString: String
     private let defaults: ConnectionDefaults
     let queue: DispatchQueue
@@ -78,6 +80,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     {
         let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
+        try checkTransactionGoesOn(handle)
         if beginPending && !parameters.isEmpty { return try pipelined([.text(sql, texts)], on: handle) }
         let result: OpaquePointer?
         if beginPending {
@@ -105,6 +108,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     {
         let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
+        try checkTransactionGoesOn(handle)
         let name = try preparedName(of: sql, parameterCount: texts.count, on: handle)
         if beginPending { return try pipelined([.prepared(name, texts)], on: handle) }
         let result = withCStrings(texts) { pointers in
@@ -117,11 +121,12 @@ public final class DatabaseConnection: @unchecked Sendable {
     /// and commits, in one round trip: COMMIT goes out with it and runs only if it
     /// succeeded. Outside a transaction it is `execute(prepared:)`.
     @discardableResult
-    public func executeAndCommit(prepared sql: String, _ parameters: [any SQLParameter] = [])
+    package func executeAndCommit(prepared sql: String, _ parameters: [any SQLParameter] = [])
         throws(DatabaseError) -> QueryResult
     {
         let handle = try connectedHandle()
         let texts = try Self.texts(of: parameters)
+        try checkTransactionGoesOn(handle)
         let name = try preparedName(of: sql, parameterCount: texts.count, on: handle)
         guard beginPending || PQtransactionStatus(handle) == PQTRANS_INTRANS else {
             return try execute(prepared: sql, parameters)
@@ -133,30 +138,58 @@ public final class DatabaseConnection: @unchecked Sendable {
     /// Opens a transaction. Nothing is sent yet: BEGIN goes out with its first statement.
     func beginTransaction() {
         beginPending = true
+        inTransaction = true
     }
 
     /// Commits the open transaction; nothing to send if no statement ran in it, or if
-    /// `executeAndCommit` committed it already.
+    /// `executeAndCommit` committed it already. A transaction a failed statement aborted
+    /// (its error caught in the body) is rolled back and reported, never taken for
+    /// committed: PostgreSQL answers COMMIT there with a rollback, not an error.
     func commitTransaction() throws(DatabaseError) {
+        defer { inTransaction = false }
         if beginPending {
             beginPending = false
             return
         }
         let handle = try connectedHandle()
-        guard PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
-        try execute("COMMIT")
+        switch PQtransactionStatus(handle) {
+        case PQTRANS_IDLE:
+            return
+        case PQTRANS_INERROR:
+            _ = try? execute("ROLLBACK")
+            throw DatabaseError(
+                kind: .statement, sqlState: "25P02",
+                message: "a statement of the transaction failed: it was rolled back, not committed")
+        default:
+            inTransaction = false
+            try execute("COMMIT")
+        }
     }
 
     /// Rolls the open transaction back, if the server has one (after a failed statement,
     /// or a failed commit, it may have ended already); never throws.
     func rollbackTransaction() {
+        defer { inTransaction = false }
         if beginPending {
             beginPending = false
             return
         }
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
         let status = PQtransactionStatus(handle)
-        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { _ = try? execute("ROLLBACK") }
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR {
+            inTransaction = false
+            _ = try? execute("ROLLBACK")
+        }
+    }
+
+    /// Inside a transaction whose server side ended (`executeAndCommit` committed it, or
+    /// its `BEGIN; …` text failed as a whole), a statement would run on its own, in
+    /// autocommit: refused instead.
+    private func checkTransactionGoesOn(_ handle: OpaquePointer) throws(DatabaseError) {
+        guard inTransaction, !beginPending, PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
+        throw DatabaseError(
+            kind: .statement, sqlState: "25000",
+            message: "the transaction has ended already (committed with its last statement, or its BEGIN failed)")
     }
 
     /// The name of the prepared statement for `sql` on this session, preparing it first.
@@ -199,8 +232,11 @@ public final class DatabaseConnection: @unchecked Sendable {
             statements.insert(.text("BEGIN", []), at: 0)
         }
         func broken() -> DatabaseError {
+            // libpq also refuses a send for the caller's own mistakes (too many parameters)
+            // with the connection still up: that is no reason to retry.
             let error = DatabaseError(
-                kind: .connection, sqlState: nil, message: Self.trim(String(cString: PQerrorMessage(handle))))
+                kind: PQstatus(handle) == CONNECTION_OK ? .statement : .connection, sqlState: nil,
+                message: Self.trim(String(cString: PQerrorMessage(handle))))
             abandonSession()
             return error
         }

@@ -13,6 +13,19 @@ import UnixSignals
 
 /// The one entry point of every service executable.
 public enum ServiceHost {
+    /// Swift's tasks run on SwiftNIO's event loops instead of a second thread pool: an HTTP
+    /// request's handler then runs on the loop its connection is on, and the hops between
+    /// the two pools (a futex wake-up each, costly on these VMs) are gone; GET@1 went from
+    /// 4.1 to 1.4 ms (scripts/bench). It is safe because nothing blocks a task: libpq runs
+    /// on each connection's own dispatch queue, the AMQP owners on their own threads, log
+    /// writes on the writer's queue, and BlockingAwait is only called from those threads.
+    /// (A task waking from `Task.sleep` may still resume on Dispatch's pool; nothing
+    /// depends on where a task runs.) Called first thing in a service's `main.swift`, on
+    /// the main thread, before anything awaits, as SwiftNIO asks.
+    public static func runTasksOnEventLoops() {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// Reads the configuration (exiting with a clear message if it is wrong), bootstraps
     /// logging and metrics once, builds the service and runs it until SIGTERM or SIGINT.
     ///
@@ -23,14 +36,6 @@ public enum ServiceHost {
         _ service: ServiceName,
         build: @escaping (KindredRuntime, inout EnvironmentReader) throws -> ServiceParts
     ) async {
-        // Swift's tasks run on SwiftNIO's event loops instead of a second thread pool: an
-        // HTTP request's handler then runs on the loop its connection is on, and every hop
-        // between the two pools (a futex wake-up each, costly on these VMs) is gone. GET@1
-        // went from 4.1 to 1.4 ms (scripts/bench). It is safe because nothing blocks a task:
-        // libpq runs on each connection's own dispatch queue, the AMQP owners on their own
-        // threads, log writes on the writer's queue, and BlockingAwait is only called from
-        // those threads. It must be the first thing a process does (before any task starts).
-        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var reader = EnvironmentReader()
         let configuration = ServiceConfiguration(service: service, reader: &reader)
         let level = Logger.Level(rawValue: configuration.logLevel.rawValue) ?? .info

@@ -157,6 +157,37 @@ struct PersistenceTests {
         try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
     }
 
+    @Test(
+        "a transaction whose failed statement was caught is reported, not taken for committed; nothing runs after its commit"
+    )
+    func transactionMisuse() async throws {
+        let table = TestEnvironment.uniqueName("pipe_")
+        try await pool.withConnection { try $0.execute("CREATE TABLE \(table) (value integer PRIMARY KEY)") }
+        do {
+            try await pool.transaction { connection in
+                try connection.execute(prepared: "INSERT INTO \(table) VALUES ($1)", [1])
+                _ = try? connection.execute("INSERT INTO \(table) VALUES ($1)", [1])
+            }
+            Issue.record("an aborted transaction was reported committed")
+        } catch let error as DatabaseError {
+            #expect(error.sqlState == "25P02")
+        }
+        do {
+            try await pool.transaction { connection in
+                try connection.executeAndCommit(prepared: "INSERT INTO \(table) VALUES ($1)", [2])
+                try connection.execute("INSERT INTO \(table) VALUES ($1)", [3])
+            }
+            Issue.record("a statement after the commit ran")
+        } catch let error as DatabaseError {
+            #expect(error.sqlState == "25000")
+        }
+        let values = try await pool.withConnection {
+            try $0.execute("SELECT value FROM \(table) ORDER BY value").rows.compactMap { $0.int("value") }
+        }
+        #expect(values == [2])
+        try await pool.withConnection { try $0.execute("DROP TABLE \(table)") }
+    }
+
     @Test("a constraint violation carries its SQLSTATE and leaves the connection usable")
     func sqlState() async throws {
         let table = TestEnvironment.uniqueName("unique_")

@@ -2,6 +2,7 @@ import Contracts
 import ProfileService
 import ServiceRuntime
 
+ServiceHost.runTasksOnEventLoops()
 await ServiceHost.main(.profile) { runtime, reader in
     try ProfileService.build(runtime: runtime, reader: &reader)
 }

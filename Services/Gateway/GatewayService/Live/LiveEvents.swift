@@ -161,8 +161,10 @@ struct LiveEventListener: Service {
             let value = body[range]
             if !value.contains(0x0A) && !value.contains(0x0D) { return String(decoding: value, as: UTF8.self) }
             return reencodedData(of: body)
-        case .unsupported: return reencodedData(of: body)
-        case .absent, .malformed: return nil
+        // Malformed to the strict scanner (a byte order mark, nesting past its limit) may
+        // still be JSON Foundation reads.
+        case .unsupported, .malformed: return reencodedData(of: body)
+        case .absent: return nil
         }
     }
 
