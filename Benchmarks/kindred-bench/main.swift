@@ -20,14 +20,19 @@ func environment(_ name: String) -> String {
     return value
 }
 
+/// A number from the environment, or `fallback` when it is unset or not a number.
+func setting<N: LosslessStringConvertible>(_ name: String, _ fallback: N) -> N {
+    ProcessInfo.processInfo.environment[name].flatMap(N.init) ?? fallback
+}
+
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
 func milliseconds(_ duration: Duration) -> Double { duration / .milliseconds(1) }
 
-let count = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_EVENTS"] ?? "") ?? 20000
-let samples = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_SAMPLES"] ?? "") ?? 500
+let count = setting("KINDRED_BENCH_EVENTS", 20000)
+let samples = setting("KINDRED_BENCH_SAMPLES", 500)
 var logger = Logger(label: "bench")
 logger.logLevel = .warning
 
@@ -37,16 +42,22 @@ let consumerConnection = AMQPConnection(endpoint: endpoint, name: "bench-consume
 let pool = DatabasePool(connectionString: environment("KINDRED_TEST_DATABASE_URL"), size: 4, logger: logger)
 try await Migrator(pool: pool, logger: logger).migrate(component: SharedMigrations.component, SharedMigrations.all)
 
+/// A queue of the bench's own on the suite's exchange, bound to `routingKey`; it goes away
+/// ten minutes after its last use.
+func declareBenchQueue(_ name: String, routingKey: String) async throws {
+    try await connection.declare(
+        Topology(
+            exchanges: [Topology.exchange],
+            queues: [
+                QueueDeclaration(
+                    name: name, durable: true, arguments: ["x-expires": .int(600_000)],
+                    bindings: [Binding(exchange: Topology.exchangeName, routingKey: routingKey)])
+            ]))
+}
+
 // A queue of our own bound to the event type the bench publishes.
 let queue = "ProfileCreated.bench"
-try await connection.declare(
-    Topology(
-        exchanges: [Topology.exchange],
-        queues: [
-            QueueDeclaration(
-                name: queue, durable: true, arguments: ["x-expires": .int(600_000)],
-                bindings: [Binding(exchange: Topology.exchangeName, routingKey: "ProfileCreated")])
-        ]))
+try await declareBenchQueue(queue, routingKey: "ProfileCreated")
 
 let codec = EnvelopeCodec()
 func event() throws -> (Envelope<ProfileCreated>, [UInt8]) {
@@ -116,16 +127,9 @@ let rawRate = Double(count) / rawSeconds
 // 2. The request path's floor: request and answer through the broker only (Echo.swift),
 // with as many in flight as scripts/bench's wrk has connections, then one at a time.
 let echoQueue = "BenchEcho.bench"
-try await connection.declare(
-    Topology(
-        exchanges: [Topology.exchange],
-        queues: [
-            QueueDeclaration(
-                name: echoQueue, durable: true, arguments: ["x-expires": .int(600_000)],
-                bindings: [Binding(exchange: Topology.exchangeName, routingKey: "BenchEcho")])
-        ]))
-let echoSeconds = Double(ProcessInfo.processInfo.environment["KINDRED_BENCH_ECHO_SECONDS"] ?? "") ?? 10
-let echoInFlight = Int(ProcessInfo.processInfo.environment["KINDRED_BENCH_CONNECTIONS"] ?? "") ?? 32
+try await declareBenchQueue(echoQueue, routingKey: "BenchEcho")
+let echoSeconds = setting("KINDRED_BENCH_ECHO_SECONDS", 10.0)
+let echoInFlight = setting("KINDRED_BENCH_CONNECTIONS", 32)
 let brokerCPU = ProcessCPU(
     pids: (ProcessInfo.processInfo.environment["KINDRED_BENCH_BROKER_PIDS"] ?? "").split(separator: " ").map(
         String.init))
@@ -177,7 +181,7 @@ func latency(viaOutbox: Bool) async throws -> [Double] {
 let direct = try await latency(viaOutbox: false)
 let outbox = try await latency(viaOutbox: true)
 
-// 5. kindred replay: the archived rows of step 2 read back and published again, in order,
+// 5. kindred replay: the archived rows of step 3 read back and published again, in order,
 // to every subscriber (here the bench queue), until all arrived.
 let replayBaseline = receiver.received
 let replayStart = ContinuousClock.now

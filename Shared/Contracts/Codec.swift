@@ -89,26 +89,37 @@ public struct EnvelopeCodec: Sendable {
         if let envelope = EnvelopeJSON.decode(E.self, from: bytes, dataDecoder: KindredJSON.sharedDecoder)
             ?? (try? KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes)))
         {
-            let header = envelope.header
-            try check(header)
-            guard header.type == E.eventType else {
-                throw .unexpectedType(expected: E.eventType, actual: header.type)
-            }
+            try check(envelope.header)
+            try Self.expect(E.self, header: envelope.header)
             return envelope
         }
-        return try decode(E.self, from: bytes, header: try decodeHeader(bytes))
+        // Both readings failed: Foundation's again, this time for what it says is wrong.
+        let header = try decodeHeader(bytes)
+        try Self.expect(E.self, header: header)
+        return try foundationDecode(E.self, from: bytes, header: header)
     }
 
     /// Decodes a whole envelope whose header `decodeHeader` already checked.
     public func decode<E: Event>(_: E.Type, from bytes: [UInt8], header: EnvelopeHeader)
         throws(EnvelopeDecodingError) -> Envelope<E>
     {
-        guard header.type == E.eventType else {
-            throw .unexpectedType(expected: E.eventType, actual: header.type)
-        }
+        try Self.expect(E.self, header: header)
         if let envelope = EnvelopeJSON.decode(E.self, from: bytes, dataDecoder: KindredJSON.sharedDecoder) {
             return envelope
         }
+        return try foundationDecode(E.self, from: bytes, header: header)
+    }
+
+    private static func expect<E: Event>(_: E.Type, header: EnvelopeHeader) throws(EnvelopeDecodingError) {
+        guard header.type == E.eventType else {
+            throw .unexpectedType(expected: E.eventType, actual: header.type)
+        }
+    }
+
+    /// The whole envelope read by JSONDecoder, whose error names what is wrong with `data`.
+    private func foundationDecode<E: Event>(_: E.Type, from bytes: [UInt8], header: EnvelopeHeader)
+        throws(EnvelopeDecodingError) -> Envelope<E>
+    {
         do {
             return try KindredJSON.sharedDecoder.decode(Envelope<E>.self, from: Data(bytes))
         } catch {

@@ -40,8 +40,8 @@ public final class RequestReplyClient: Sendable {
     /// The broker users whose answers are taken (nil: any); others are dropped.
     public let trustedRepliers: Set<String>?
     /// Asked at each request where the caller is to be resumed (nil: wherever Swift
-    /// schedules it); `KindredRuntime.resumeOnCurrentEventLoop` keeps an HTTP handler on
-    /// its connection's loop.
+    /// schedules it); `KindredRuntime.requestReplyClient()` keeps an HTTP handler on its
+    /// connection's loop.
     public let resumeOn: @Sendable () -> AMQPConnection.ResumeScheduler?
     private let codec = EnvelopeCodec()
     private let logger: Logger

@@ -67,12 +67,6 @@ public final class DatabaseConnection: @unchecked Sendable {
         _ = try execute("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'")
     }
 
-    /// Whether the connection is still usable (after an error, the pool reconnects it).
-    var isHealthy: Bool {
-        guard let handle else { return false }
-        return PQstatus(handle) == CONNECTION_OK
-    }
-
     /// Runs one statement with text parameters (`$1`, `$2`, …).
     @discardableResult
     public func execute(_ sql: String, _ parameters: [any SQLParameter] = [])
@@ -106,15 +100,9 @@ public final class DatabaseConnection: @unchecked Sendable {
     public func execute(prepared sql: String, _ parameters: [any SQLParameter] = [])
         throws(DatabaseError) -> QueryResult
     {
-        let handle = try connectedHandle()
-        let texts = try Self.texts(of: parameters)
-        try checkTransactionGoesOn(handle)
-        let name = try preparedName(of: sql, parameterCount: texts.count, on: handle)
+        let (handle, name, texts) = try prepare(sql, parameters)
         if beginPending { return try pipelined([.prepared(name, texts)], on: handle) }
-        let result = withCStrings(texts) { pointers in
-            PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
-        }
-        return try finish(result, on: handle)
+        return try runPrepared(name, texts, on: handle)
     }
 
     /// Runs the last statement of a transaction (a prepared one, as `execute(prepared:)`)
@@ -124,12 +112,9 @@ public final class DatabaseConnection: @unchecked Sendable {
     package func executeAndCommit(prepared sql: String, _ parameters: [any SQLParameter] = [])
         throws(DatabaseError) -> QueryResult
     {
-        let handle = try connectedHandle()
-        let texts = try Self.texts(of: parameters)
-        try checkTransactionGoesOn(handle)
-        let name = try preparedName(of: sql, parameterCount: texts.count, on: handle)
+        let (handle, name, texts) = try prepare(sql, parameters)
         guard beginPending || PQtransactionStatus(handle) == PQTRANS_INTRANS else {
-            return try execute(prepared: sql, parameters)
+            return try runPrepared(name, texts, on: handle)
         }
         let results = try pipelinedResults([.prepared(name, texts), .text("COMMIT", [])], on: handle)
         return results[results.count - 2]
@@ -161,7 +146,6 @@ public final class DatabaseConnection: @unchecked Sendable {
                 kind: .statement, sqlState: "25P02",
                 message: "a statement of the transaction failed: it was rolled back, not committed")
         default:
-            inTransaction = false
             try execute("COMMIT")
         }
     }
@@ -176,10 +160,7 @@ public final class DatabaseConnection: @unchecked Sendable {
         }
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
         let status = PQtransactionStatus(handle)
-        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR {
-            inTransaction = false
-            _ = try? execute("ROLLBACK")
-        }
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { _ = try? execute("ROLLBACK") }
     }
 
     /// Inside a transaction whose server side ended (`executeAndCommit` committed it, or
@@ -192,15 +173,29 @@ public final class DatabaseConnection: @unchecked Sendable {
             message: "the transaction has ended already (committed with its last statement, or its BEGIN failed)")
     }
 
-    /// The name of the prepared statement for `sql` on this session, preparing it first.
-    private func preparedName(of sql: String, parameterCount: Int, on handle: OpaquePointer) throws(DatabaseError)
-        -> String
+    /// What a prepared statement runs with: the session, the statement's name on it
+    /// (prepared now if this session has not yet) and the parameters as text.
+    private func prepare(_ sql: String, _ parameters: [any SQLParameter]) throws(DatabaseError)
+        -> (handle: OpaquePointer, name: String, texts: [String?])
     {
-        if let known = preparedStatements[sql] { return known }
+        let handle = try connectedHandle()
+        let texts = try Self.texts(of: parameters)
+        try checkTransactionGoesOn(handle)
+        if let known = preparedStatements[sql] { return (handle, known, texts) }
         let name = "kindred_\(preparedStatements.count + 1)"
-        _ = try finish(PQprepare(handle, name, sql, Int32(parameterCount), nil), on: handle)
+        _ = try finish(PQprepare(handle, name, sql, Int32(texts.count), nil), on: handle)
         preparedStatements[sql] = name
-        return name
+        return (handle, name, texts)
+    }
+
+    /// Runs a prepared statement on its own, outside a pipeline.
+    private func runPrepared(_ name: String, _ texts: [String?], on handle: OpaquePointer) throws(DatabaseError)
+        -> QueryResult
+    {
+        let result = withCStrings(texts) { pointers in
+            PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
+        }
+        return try finish(result, on: handle)
     }
 
     /// One statement of a pipeline: SQL with parameters, or a prepared statement's name.

@@ -15,10 +15,7 @@ public enum GatewayService {
         let tokens = AccessTokens(
             keys: configuration.jwtKeys, signingKeyID: configuration.jwtKeyID,
             lifetimeSeconds: configuration.accessTokenSeconds)
-        let requests = RequestReplyClient(
-            publishing: runtime.publisherConnection, service: .gateway, logger: runtime.logger,
-            trustedRepliers: EventRegistry.trustedRepliers(to: .gateway),
-            resumeOn: KindredRuntime.resumeOnCurrentEventLoop)
+        let requests = runtime.requestReplyClient()
         let authenticator = Authenticator(tokens: tokens, now: now)
         let auth = AuthRoutes(
             runtime: runtime, tokens: tokens, authenticator: authenticator, bcryptCost: configuration.bcryptCost,
