@@ -107,3 +107,27 @@ public struct UserDataErased: Event {
 public enum AccountDeletion {
     public static let participants: Set<ServiceName> = [.profile]
 }
+
+/// The roles an account may hold besides a user's; they travel in its access tokens.
+public enum AccountRole: String, Codable, Sendable, CaseIterable {
+    /// Reads and decides reports (`/v1/admin/reports`).
+    case moderator
+}
+
+/// An operator granted or revoked a role (`kindred accounts grant|revoke <role> <email>`);
+/// the gateway records it on the account with that e-mail. It takes effect with the
+/// account's next access token.
+public struct AccountRoleChanged: Event {
+    public static let eventType: EventType = "AccountRoleChanged"
+    public static let dataVersion = 1
+
+    public var email: String
+    public var role: AccountRole
+    public var granted: Bool
+
+    public init(email: String, role: AccountRole, granted: Bool) {
+        self.email = email
+        self.role = role
+        self.granted = granted
+    }
+}

@@ -9,9 +9,29 @@ public protocol ExampleProviding {
 private let exampleUser = UUID(uuidString: "6F9619FF-8B86-D011-B42D-00C04FC964FF") ?? UUID()
 private let exampleOperation = UUID(uuidString: "0E984725-C51C-4BF4-9960-E1C80E27ABA0") ?? UUID()
 private let exampleTime = Date(timeIntervalSince1970: 1_795_348_800)
-private let exampleProfile = ProfileDocument(
-    userId: exampleUser, displayName: "Ada", birthdate: "1990-05-17", gender: "woman", seeking: ["man"],
-    bio: "Engines and poetry.", updatedAt: exampleTime)
+private let exampleOther = UUID(uuidString: "3B241101-E2BB-4255-8CAF-4136C566A962") ?? UUID()
+private let exampleReport = UUID(uuidString: "9C5B94B1-35AD-49BB-B118-8E8FC24ABF80") ?? UUID()
+private let exampleCell = GridCell(row: 15_006, column: 27_123)
+private let exampleProfile: ProfileDocument = {
+    var profile = ProfileDocument(
+        userId: exampleUser, displayName: "Ada", birthdate: "1990-05-17", gender: "woman", seeking: ["man"],
+        bio: "Engines and poetry.", updatedAt: exampleTime)
+    profile.interests = ["poetry", "science", "chess"]
+    profile.values = ProfileVocabulary.valueIDs
+    profile.relationshipIntent = "long-term"
+    profile.heightCm = 170
+    profile.job = "Analyst"
+    profile.education = "Private tutors"
+    profile.languages = ["en", "fr"]
+    profile.timeZone = "Europe/London"
+    profile.discovery = DiscoveryPreferences(ageMin: 28, ageMax: 45, maxDistanceKm: 25, genders: ["man"])
+    profile.visible = true
+    profile.cell = exampleCell
+    profile.locationUpdatedAt = exampleTime
+    profile.attachmentStyle = .secure
+    profile.discoverable = true
+    return profile
+}()
 
 extension UserRegistered: ExampleProviding {
     public static var example: Self { .init(userId: exampleUser, email: "ada@example.com", registeredAt: exampleTime) }
@@ -49,6 +69,90 @@ extension ProfileUpdateRequested: ExampleProviding {
             userId: exampleUser, displayName: "Ada", birthdate: "1990-05-17", gender: "woman", seeking: ["man"],
             bio: "Engines and poetry.")
     }
+}
+extension ProfileViewRequested: ExampleProviding {
+    public static var example: Self { .init(viewerId: exampleOther, userId: exampleUser) }
+}
+extension ProfileViewFound: ExampleProviding {
+    public static var example: Self {
+        .init(
+            profile: PublicProfile(
+                userId: exampleUser, displayName: "Ada", age: 36, gender: "woman", bio: "Engines and poetry.",
+                interests: ["poetry", "science"], relationshipIntent: "long-term", heightCm: 170, job: "Analyst",
+                education: nil, languages: ["en"], distance: DistanceBucket(distanceKm: 7)))
+    }
+}
+extension LocationUpdateRequested: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, cell: exampleCell) }
+}
+extension LocationChanged: ExampleProviding {
+    public static var example: Self {
+        .init(userId: exampleUser, cell: exampleCell, changedAt: exampleTime, implausibleJump: false, sequence: 3)
+    }
+}
+extension AttachmentAssessmentSubmitted: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, answers: Array(repeating: 4, count: 18)) }
+}
+extension AttachmentAssessed: ExampleProviding {
+    public static var example: Self {
+        .init(
+            userId: exampleUser, assessmentId: exampleReport, anxiety: 2.5, avoidance: 3.1, style: .secure,
+            explanation: "You are mostly at ease with closeness.", takenAt: exampleTime, sequence: 4)
+    }
+}
+extension ReportFiled: ExampleProviding {
+    public static var example: Self {
+        .init(reporterId: exampleOther, userId: exampleUser, reason: "spam", detail: "Sends links to a shop.")
+    }
+}
+extension UserReported: ExampleProviding {
+    public static var example: Self {
+        .init(
+            reportId: exampleReport, reporterId: exampleOther, userId: exampleUser, reason: .spam,
+            reportedAt: exampleTime)
+    }
+}
+extension ReportsListRequested: ExampleProviding {
+    public static var example: Self { .init(moderatorId: exampleOther, status: "open") }
+}
+extension ReportsListed: ExampleProviding {
+    public static var example: Self {
+        .init(reports: [
+            ReportSummary(
+                reportId: exampleReport, reporterId: exampleOther, userId: exampleUser, reason: .spam,
+                detail: "Sends links to a shop.", status: "open", reportedAt: exampleTime, reporterCounted: true,
+                decision: nil, decidedAt: nil)
+        ])
+    }
+}
+extension ReportDecisionRequested: ExampleProviding {
+    public static var example: Self {
+        .init(moderatorId: exampleOther, reportId: exampleReport, action: "warn", note: "First offence.")
+    }
+}
+extension ReportDecided: ExampleProviding {
+    public static var example: Self {
+        .init(
+            decisionId: exampleOperation, reportId: exampleReport, userId: exampleUser, moderatorId: exampleOther,
+            action: .warn, decidedAt: exampleTime)
+    }
+}
+extension UserBanned: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, reason: "scam", sequence: 4) }
+}
+extension UserReinstated: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, sequence: 5) }
+}
+extension UserBlocked: ExampleProviding {
+    public static var example: Self { .init(blockerId: exampleOther, blockedId: exampleUser, blockedAt: exampleTime) }
+}
+extension UserUnblocked: ExampleProviding {
+    public static var example: Self {
+        .init(blockerId: exampleOther, blockedId: exampleUser, unblockedAt: exampleTime)
+    }
+}
+extension AccountRoleChanged: ExampleProviding {
+    public static var example: Self { .init(email: "moderator@example.com", role: .moderator, granted: true) }
 }
 extension RequestFailed: ExampleProviding {
     public static var example: Self {

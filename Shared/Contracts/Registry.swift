@@ -85,7 +85,25 @@ public enum EventRegistry {
         EventDescriptor(
             ProfileUpdateRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
         EventDescriptor(ProfileFound.self, role: .reply, producer: .profile),
-        EventDescriptor(RequestFailed.self, role: .reply, producer: .profile),
+        EventDescriptor(ProfileViewRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(ProfileViewFound.self, role: .reply, producer: .profile),
+        EventDescriptor(LocationUpdateRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(LocationChanged.self, role: .fact, producer: .profile),
+        EventDescriptor(
+            AttachmentAssessmentSubmitted.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(AttachmentAssessed.self, role: .fact, producer: .profile),
+        EventDescriptor(ReportFiled.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(UserReported.self, role: .fact, producer: .profile),
+        EventDescriptor(ReportsListRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(ReportsListed.self, role: .reply, producer: .profile),
+        EventDescriptor(ReportDecisionRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
+        EventDescriptor(ReportDecided.self, role: .fact, producer: .profile),
+        EventDescriptor(UserBanned.self, role: .fact, producer: .profile, consumers: [.gateway]),
+        EventDescriptor(UserReinstated.self, role: .fact, producer: .profile, consumers: [.gateway]),
+        EventDescriptor(UserBlocked.self, role: .fact, producer: .matching, consumers: [.profile]),
+        EventDescriptor(UserUnblocked.self, role: .fact, producer: .matching, consumers: [.profile]),
+        EventDescriptor(AccountRoleChanged.self, role: .fact, producer: .gateway, consumers: [.gateway]),
+        EventDescriptor(RequestFailed.self, role: .reply, producer: .profile, acceptedVersions: [1, 2]),
     ]
 
     private static let byType: [EventType: EventDescriptor] = Dictionary(

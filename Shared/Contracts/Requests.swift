@@ -10,7 +10,8 @@ public protocol RequestEvent: Event {
 /// it to an HTTP status.
 public struct RequestFailed: Event, Error {
     public static let eventType: EventType = "RequestFailed"
-    public static let dataVersion = 1
+    /// 2 added `tooManyRequests` and `retryAfterSeconds`; a version 1 answer reads the same.
+    public static let dataVersion = 2
 
     public enum Code: String, Codable, Sendable, CaseIterable {
         /// The request was well-formed but a field broke a rule; `fieldErrors` names each.
@@ -23,16 +24,21 @@ public struct RequestFailed: Event, Error {
         case forbidden
         /// The handler failed for a reason the caller cannot fix.
         case internalError
+        /// The user did this too often; `retryAfterSeconds` says when they may again.
+        case tooManyRequests
     }
 
     public var code: Code
     public var detail: String
     public var fieldErrors: [FieldError]?
+    /// For `tooManyRequests`: seconds until the request would be accepted.
+    public var retryAfterSeconds: Int?
 
-    public init(code: Code, detail: String, fieldErrors: [FieldError]? = nil) {
+    public init(code: Code, detail: String, fieldErrors: [FieldError]? = nil, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.detail = detail
         self.fieldErrors = fieldErrors
+        self.retryAfterSeconds = retryAfterSeconds
     }
 }
 

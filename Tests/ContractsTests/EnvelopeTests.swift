@@ -115,10 +115,15 @@ struct RegistryTests {
         let profileQueues = EventRegistry.consumed(by: .profile).map(\.type.rawValue).sorted()
         #expect(
             profileQueues == [
-                "AccountDeletionRequested", "GuestRegistered", "ProfileRequested", "ProfileUpdateRequested",
-                "UserRegistered",
+                "AccountDeletionRequested", "AttachmentAssessmentSubmitted", "GuestRegistered",
+                "LocationUpdateRequested",
+                "ProfileRequested", "ProfileUpdateRequested", "ProfileViewRequested", "ReportDecisionRequested",
+                "ReportFiled", "ReportsListRequested", "UserBlocked", "UserRegistered", "UserUnblocked",
             ])
-        #expect(EventRegistry.consumed(by: .gateway).map(\.type) == ["UserSuspended", "UserDataErased"])
+        #expect(
+            EventRegistry.consumed(by: .gateway).map(\.type) == [
+                "UserSuspended", "UserDataErased", "UserBanned", "UserReinstated", "AccountRoleChanged",
+            ])
         #expect(EventRegistry.consumed(by: .payment).isEmpty)
     }
 }

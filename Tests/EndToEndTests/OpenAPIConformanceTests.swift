@@ -4,6 +4,8 @@ import OutboundHTTP
 import TestSupport
 import Testing
 
+@testable import KindredCLI
+
 /// A JSON value with its JSON type kept: `JSONSerialization` would hand out `NSNumber` for
 /// both numbers and booleans.
 enum JSONValue: Decodable, Equatable {
@@ -285,6 +287,7 @@ extension WalkingSkeletonTests {
             try await send("PUT", "\(api)/profile/me", token: token, body: profile), "PUT", "/v1/profile/me")
         try answers.expectDocumented(
             try await send("GET", "\(api)/profile/me", token: token), "GET", "/v1/profile/me")
+        try await exerciseProfileDomainRoutes(api, token: token, linkedToken: linkedToken, &answers)
 
         // Operations: unknown, then an account deletion and its status.
         try answers.expectDocumented(
@@ -298,5 +301,82 @@ extension WalkingSkeletonTests {
         let location = try #require(deletion.headers["location"])
         try answers.expectDocumented(
             try await send("GET", gateway + location, token: linkedToken), "GET", "/v1/operations/{id}")
+    }
+
+    /// The profile domain's routes: a patch, a location, the vocabulary, the assessment,
+    /// another user's profile, a report, and a moderator's list and decision.
+    private func exerciseProfileDomainRoutes(
+        _ api: String, token: String, linkedToken: String, _ answers: inout DocumentedAnswers
+    ) async throws {
+        try answers.expectDocumented(
+            try await send("PATCH", "\(api)/profile/me", token: token, body: #"{"bio":null,"heightCm":171}"#),
+            "PATCH", "/v1/profile/me")
+        try answers.expectDocumented(
+            try await send("PATCH", "\(api)/profile/me", token: token, body: #"{"heightCm":12}"#), "PATCH",
+            "/v1/profile/me")
+        try answers.expectDocumented(
+            try await send(
+                "PUT", "\(api)/profile/me/location", token: token, body: #"{"latitude":52.52,"longitude":13.4}"#),
+            "PUT", "/v1/profile/me/location")
+        try answers.expectDocumented(
+            try await send(
+                "PUT", "\(api)/profile/me/location", token: token, body: #"{"latitude":52.5,"longitude":13.4}"#),
+            "PUT", "/v1/profile/me/location")
+        try answers.expectDocumented(try await send("GET", "\(api)/vocabulary"), "GET", "/v1/vocabulary")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/assessments/attachment", token: token), "GET", "/v1/assessments/attachment")
+        try answers.expectDocumented(
+            try await send(
+                "POST", "\(api)/assessments/attachment", token: token,
+                body: #"{"answers":\#(Array(repeating: 3, count: 18))}"#),
+            "POST", "/v1/assessments/attachment")
+
+        let me = try json(try await send("GET", "\(api)/profile/me", token: token))
+        let userID = try #require(me["userId"] as? String)
+        try answers.expectDocumented(
+            try await send(
+                "PUT", "\(api)/profile/me", token: linkedToken,
+                body: #"{"displayName":"Eve","birthdate":"1991-02-03","gender":"woman","seeking":["man"]}"#),
+            "PUT", "/v1/profile/me")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/profiles/\(userID)", token: linkedToken), "GET", "/v1/profiles/{userId}")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/profiles/\(UUID().uuidString)", token: linkedToken), "GET",
+            "/v1/profiles/{userId}")
+        let report = try await send(
+            "POST", "\(api)/reports", token: linkedToken, body: #"{"userId":"\#(userID)","reason":"spam"}"#)
+        try answers.expectDocumented(report, "POST", "/v1/reports")
+        try answers.expectDocumented(
+            try await send(
+                "POST", "\(api)/reports", token: linkedToken, body: #"{"userId":"\#(userID)","reason":"spam"}"#),
+            "POST", "/v1/reports")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/admin/reports", token: linkedToken), "GET", "/v1/admin/reports")
+
+        // A moderator: granted by an operator, in the next token.
+        let moderatorEmail = "\(TestEnvironment.uniqueName("moderator-"))@example.com"
+        let moderatorCredentials = #"{"email":"\#(moderatorEmail)","password":"correct horse"}"#
+        #expect(try await send("POST", "\(api)/auth/register", body: moderatorCredentials).status == 201)
+        let environment = try CLIEnvironment.load(currentDirectory: "/nonexistent")
+        _ = try await AccountsCommand.change("moderator", moderatorEmail, granted: true, in: environment)
+        var moderatorToken = ""
+        let granted = try await eventually {
+            let signedIn = try await send("POST", "\(api)/auth/login", body: moderatorCredentials)
+            moderatorToken = (try? json(signedIn)["accessToken"] as? String) ?? ""
+            return try await send("GET", "\(api)/admin/reports", token: moderatorToken).status == 200
+        }
+        #expect(granted)
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/admin/reports?status=all", token: moderatorToken), "GET", "/v1/admin/reports")
+        let reportID = try #require(try json(report)["reportId"] as? String)
+        try answers.expectDocumented(
+            try await send(
+                "POST", "\(api)/admin/reports/\(reportID)/decision", token: moderatorToken,
+                body: #"{"action":"warn","note":"first time"}"#),
+            "POST", "/v1/admin/reports/{id}/decision")
+        try answers.expectDocumented(
+            try await send(
+                "POST", "\(api)/admin/reports/\(reportID)/decision", token: moderatorToken, body: #"{"action":"warn"}"#),
+            "POST", "/v1/admin/reports/{id}/decision")
     }
 }

@@ -1,19 +1,13 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import GatewayService
 
-/// A clock the test moves by hand; nothing here sleeps.
-private final class TestClock: Sendable {
-    private let time = Mutex(Date(timeIntervalSince1970: 1_795_348_800))
-    var now: Date { time.withLock { $0 } }
-    func advance(_ seconds: TimeInterval) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
-}
-
 @Suite("Failed logins")
 struct FailedLoginsTests {
-    private let clock = TestClock()
+    private let clock = ManualClock()
     let alice = FailedLoginLimiter.key(forEmail: "alice@example.com")
     let bob = FailedLoginLimiter.key(forEmail: "bob@example.com")
 

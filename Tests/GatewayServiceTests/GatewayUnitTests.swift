@@ -3,6 +3,7 @@ import Foundation
 import Messaging
 import ServiceRuntime
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import GatewayService
@@ -144,13 +145,6 @@ struct RefreshTokenTests {
 
 @Suite("Rate limiter")
 struct RateLimiterTests {
-    /// A clock the test moves by hand.
-    final class ManualClock: Sendable {
-        private let time = Mutex(Date(timeIntervalSince1970: 1_795_348_800))
-        var now: Date { time.withLock { $0 } }
-        func advance(_ seconds: TimeInterval) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    }
-
     @Test("a key gets its budget, is told when to come back, and refills with time")
     func buckets() {
         let clock = ManualClock()

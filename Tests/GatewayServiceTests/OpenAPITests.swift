@@ -56,8 +56,17 @@ struct OpenAPITests {
         #expect(SchemaComponent.credentials.propertyNames == ["email", "password"])
         #expect(SchemaComponent.guest.propertyNames == ["displayName"])
         #expect(SchemaComponent.refresh.propertyNames == ["refreshToken"])
-        #expect(
-            SchemaComponent.profileUpdate.propertyNames == ["displayName", "birthdate", "gender", "seeking", "bio"])
+        let profileFields: Set<String> = [
+            "displayName", "birthdate", "gender", "seeking", "bio", "interests", "values", "relationshipIntent",
+            "heightCm", "job", "education", "languages", "timeZone", "discovery", "visible",
+        ]
+        #expect(SchemaComponent.profileUpdate.propertyNames == profileFields)
+        #expect(SchemaComponent.profilePatch.propertyNames == profileFields)
+        #expect(SchemaComponent.discoveryUpdate.propertyNames == ["ageMin", "ageMax", "maxDistanceKm", "genders"])
+        #expect(SchemaComponent.location.propertyNames == ["latitude", "longitude"])
+        #expect(SchemaComponent.report.propertyNames == ["userId", "reason", "detail"])
+        #expect(SchemaComponent.decision.propertyNames == ["action", "note"])
+        #expect(SchemaComponent.attachmentAnswers.propertyNames == ["answers"])
     }
 
     @Test("component schemas are inferred from the Swift types, closed, with the rules merged in")
@@ -80,9 +89,8 @@ struct OpenAPITests {
         let tokens = TokenResponse(
             accessToken: "a", refreshToken: "r", tokenType: "Bearer", expiresIn: 900, userId: UUID())
         #expect(try Set(encodedKeys(tokens)) == Set(try properties("Tokens").keys))
-        let profile = ProfileDocument(
-            userId: UUID(), displayName: "Ada", birthdate: "1990-05-17", gender: "woman", seeking: ["man"],
-            bio: "Engines.", updatedAt: Date())
+        // The example has every field filled in.
+        let profile = ProfileUpdated.example.profile
         #expect(try Set(encodedKeys(profile)) == Set(try properties("Profile").keys))
         #expect(try schema("Profile")["required"] as? [String] == ["seeking", "updatedAt", "userId"])
         let problem = Problem.validation([FieldError(field: "email", message: "x")])

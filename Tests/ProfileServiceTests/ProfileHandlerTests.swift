@@ -57,7 +57,9 @@ struct ProfileHandlerTests {
     /// The stored profile and its sequence.
     func stored(in harness: HandlerHarness) async throws -> (ProfileDocument, Int64)? {
         let userID = userID
-        return try await harness.pool.withConnection { try ProfileStore.find(userID: userID, on: $0) }
+        return try await harness.pool.withConnection { try ProfileStore.find(userID: userID, on: $0) }.map {
+            ($0.document, $0.sequence)
+        }
     }
 
     func failure<Reply>(_ reply: Result<Reply, RequestFailed>?) -> RequestFailed? {

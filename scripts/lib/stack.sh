@@ -84,6 +84,7 @@ KINDRED_PACKAGES=(
     iproute2             # `ss`, to tell whether a port is taken
     ca-certificates      # SwiftPM fetches dependencies over HTTPS
     openssl              # the local CA and certificate of the TLS listeners
+    tzdata               # IANA time zones: profiles name theirs (Foundation reads /usr/share/zoneinfo)
 )
 
 KINDRED_PG_BIN=/usr/lib/postgresql/15/bin

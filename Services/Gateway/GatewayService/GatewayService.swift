@@ -33,7 +33,10 @@ public enum GatewayService {
         let logger = runtime.logger
         return ServiceParts(
             migrations: GatewayMigrations.all,
-            handlers: [UserSuspendedHandler(hub: hub, now: now), UserDataErasedHandler(now: now)],
+            handlers: [
+                UserSuspendedHandler(hub: hub, now: now), UserBannedHandler(hub: hub, now: now),
+                UserReinstatedHandler(), AccountRoleChangedHandler(logger: logger), UserDataErasedHandler(now: now),
+            ],
             background: [listener],
             expiring: [listener.expiring, Idempotency.expiring] + AccountStore.expiringRefreshTokens,
             routes: { router in

@@ -15,7 +15,7 @@ public struct KindredCommand: AsyncParsableCommand {
         subcommands: [
             ContractsCommand.self, TopologyCommand.self, EventsCommand.self, ReplayCommand.self, PublishCommand.self,
             TailCommand.self,
-            DeadCommand.self, TraceCommand.self,
+            DeadCommand.self, TraceCommand.self, AccountsCommand.self,
         ])
 
     public init() {}

@@ -2,8 +2,9 @@ import Contracts
 import Foundation
 import ServiceRuntime
 
-/// The profile service: profiles, created when an account is registered, read and
-/// replaced through request events from the gateway.
+/// The profile service: profiles (created when an account is registered, read and edited
+/// through request events from the gateway), their location cells, attachment
+/// assessments, reports and moderation.
 public enum ProfileService {
     /// Builds the service's parts. `now` is the clock every handler reads.
     public static func build(
@@ -16,6 +17,14 @@ public enum ProfileService {
                 GuestRegisteredHandler(now: now),
                 ProfileRequestedHandler(),
                 ProfileUpdateRequestedHandler(now: now),
+                ProfileViewRequestedHandler(now: now),
+                LocationUpdateRequestedHandler(now: now),
+                AttachmentAssessmentSubmittedHandler(now: now),
+                ReportFiledHandler(now: now),
+                ReportsListRequestedHandler(),
+                ReportDecisionRequestedHandler(now: now),
+                UserBlockedHandler(),
+                UserUnblockedHandler(),
                 AccountDeletionRequestedHandler(now: now),
             ])
     }

@@ -38,16 +38,113 @@ package struct JSONBody {
         try await read(request, limit: limit, allowed: schema.propertyNames)
     }
 
-    private init(object: [String: Any]) { self.object = object }
+    private init(object: [String: Any], prefix: String = "") {
+        self.object = object
+        self.prefix = prefix
+    }
+
+    /// Prefixed to the names of the fields of a nested object (`discovery.`).
+    private var prefix = ""
+
+    private mutating func fail(_ key: String, _ message: String) {
+        errors.append(FieldError(field: prefix + key, message: message))
+    }
+
+    /// Names a field as wrong, for a rule the route checks itself.
+    package mutating func reject(_ key: String, _ message: String) { fail(key, message) }
+
+    /// Names each of these fields that is absent or `null` as required.
+    package mutating func require(_ keys: String...) {
+        for key in keys where object[key] == nil || object[key] is NSNull { fail(key, "is required") }
+    }
+
+    /// The fields sent as `null` (for `PATCH`, which clears them), sorted.
+    package var nullFields: [String] { object.filter { $0.value is NSNull }.map(\.key).sorted() }
+
+    /// A whole number (JSON number without fraction, within Int32); anything else is named.
+    package mutating func integer(_ key: String) -> Int? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, !Self.isBoolean(number),
+            let exact = Int(exactly: number.doubleValue), (Int(Int32.min)...Int(Int32.max)).contains(exact),
+            number.doubleValue == number.doubleValue.rounded()
+        else {
+            fail(key, "must be a whole number")
+            return nil
+        }
+        return exact
+    }
+
+    /// A list of whole numbers.
+    package mutating func integers(_ key: String) -> [Int]? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let list = value as? [Any] else {
+            fail(key, "must be a list of whole numbers")
+            return nil
+        }
+        var numbers: [Int] = []
+        for item in list {
+            guard let number = item as? NSNumber, !Self.isBoolean(number),
+                let exact = Int(exactly: number.doubleValue), (Int(Int32.min)...Int(Int32.max)).contains(exact)
+            else {
+                fail(key, "must be a list of whole numbers")
+                return nil
+            }
+            numbers.append(exact)
+        }
+        return numbers
+    }
+
+    /// A number (latitude, longitude): finite; anything else is named.
+    package mutating func number(_ key: String) -> Double? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, !Self.isBoolean(number), number.doubleValue.isFinite else {
+            fail(key, "must be a number")
+            return nil
+        }
+        return number.doubleValue
+    }
+
+    package mutating func bool(_ key: String) -> Bool? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let number = value as? NSNumber, Self.isBoolean(number) else {
+            fail(key, "must be true or false")
+            return nil
+        }
+        return number.boolValue
+    }
+
+    /// A nested object read the same way, its fields named `key.field`; its unknown fields
+    /// (not in `allowed`) are named too. Its errors join this body's with `merge`.
+    package mutating func object(_ key: String, allowed: Set<String>) -> JSONBody? {
+        guard let value = object[key], !(value is NSNull) else { return nil }
+        guard let nested = value as? [String: Any] else {
+            fail(key, "must be an object")
+            return nil
+        }
+        var body = JSONBody(object: nested, prefix: prefix + key + ".")
+        for field in nested.keys.sorted() where !allowed.contains(field) {
+            body.fail(field, "is not a field of this request")
+        }
+        return body
+    }
+
+    /// Takes a nested body's errors.
+    package mutating func merge(_ nested: JSONBody) { errors += nested.errors }
+
+    /// JSONSerialization gives `true` and `1` alike as NSNumber; a boolean's has the type `c`
+    /// (a JSON number is an integer or a double, never a char).
+    private static func isBoolean(_ number: NSNumber) -> Bool {
+        String(cString: number.objCType) == "c"
+    }
 
     package mutating func string(_ key: String) -> String? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let text = value as? String else {
-            errors.append(FieldError(field: key, message: "must be a string"))
+            fail(key, "must be a string")
             return nil
         }
         guard !text.utf8.contains(0) else {
-            errors.append(FieldError(field: key, message: "must not contain NUL characters (\\u0000)"))
+            fail(key, "must not contain NUL characters (\\u0000)")
             return nil
         }
         return text
@@ -56,11 +153,11 @@ package struct JSONBody {
     package mutating func strings(_ key: String) -> [String]? {
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let list = value as? [Any], let texts = list as? [String] else {
-            errors.append(FieldError(field: key, message: "must be a list of strings"))
+            fail(key, "must be a list of strings")
             return nil
         }
         guard !texts.contains(where: { $0.utf8.contains(0) }) else {
-            errors.append(FieldError(field: key, message: "must not contain NUL characters (\\u0000)"))
+            fail(key, "must not contain NUL characters (\\u0000)")
             return nil
         }
         return texts

@@ -78,10 +78,15 @@ package struct FieldRules: Sendable, Equatable {
     package var maxLength: Int?
     package var minItems: Int?
     package var uniqueItems: Bool?
+    package var maxItems: Int?
+    /// For a number: its bounds.
+    package var minimum: Double?
+    package var maximum: Double?
 
     package init(
         description: String? = nil, format: String? = nil, values: [String]? = nil, minLength: Int? = nil,
-        maxLength: Int? = nil, minItems: Int? = nil, uniqueItems: Bool? = nil
+        maxLength: Int? = nil, minItems: Int? = nil, maxItems: Int? = nil, uniqueItems: Bool? = nil,
+        minimum: Double? = nil, maximum: Double? = nil
     ) {
         self.description = description
         self.format = format
@@ -89,7 +94,15 @@ package struct FieldRules: Sendable, Equatable {
         self.minLength = minLength
         self.maxLength = maxLength
         self.minItems = minItems
+        self.maxItems = maxItems
         self.uniqueItems = uniqueItems
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    /// Bounds of a whole number.
+    package init(description: String? = nil, minimum: Int, maximum: Int) {
+        self.init(description: description, minimum: Double(minimum), maximum: Double(maximum))
     }
 
     func apply(to property: inout [String: Any]) {
@@ -106,6 +119,9 @@ package struct FieldRules: Sendable, Equatable {
         if let minLength { property["minLength"] = minLength }
         if let maxLength { property["maxLength"] = maxLength }
         if let minItems { property["minItems"] = minItems }
+        if let maxItems { property["maxItems"] = maxItems }
         if let uniqueItems { property["uniqueItems"] = uniqueItems }
+        if let minimum { property["minimum"] = minimum == minimum.rounded() ? Int(minimum) as Any : minimum }
+        if let maximum { property["maximum"] = maximum == maximum.rounded() ? Int(maximum) as Any : maximum }
     }
 }

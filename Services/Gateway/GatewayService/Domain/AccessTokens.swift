@@ -11,6 +11,8 @@ public struct AccessTokens: Sendable {
         public var exp: Int64
         public var iss: String
         public var jti: String
+        /// Roles beyond a user's (`AccountRole`), absent for none.
+        public var roles: [String]?
     }
 
     private struct Header: Codable {
@@ -47,11 +49,11 @@ public struct AccessTokens: Sendable {
     }()
     private static let decoder = JSONDecoder()
 
-    public func issue(userID: UUID, now: Date) -> String {
+    public func issue(userID: UUID, roles: [String] = [], now: Date) -> String {
         let issuedAt = Int64(now.timeIntervalSince1970)
         let claims = Claims(
             sub: userID.uuidString, iat: issuedAt, exp: issuedAt + lifetime, iss: "kindred",
-            jti: UUID().uuidString)
+            jti: UUID().uuidString, roles: roles.isEmpty ? nil : roles.sorted())
         let header = Header(alg: "HS256", typ: "JWT", kid: signingKeyID)
         let signingInput =
             Self.base64URL((try? Self.encoder.encode(header)) ?? Data()) + "."

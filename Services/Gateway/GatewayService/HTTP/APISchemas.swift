@@ -31,6 +31,87 @@ struct ProfileUpdateBody: Codable, Sendable {
     var gender: String
     var seeking: [String]
     var bio: String?
+    var interests: [String]?
+    var values: [String]?
+    var relationshipIntent: String?
+    var heightCm: Int?
+    var job: String?
+    var education: String?
+    var languages: [String]?
+    var timeZone: String?
+    var discovery: DiscoveryUpdate?
+    var visible: Bool?
+}
+
+/// `PATCH /v1/profile/me`: any of the fields of `ProfileUpdateBody`; `null` clears an
+/// optional one.
+struct ProfilePatchBody: Codable, Sendable {
+    var displayName: String?
+    var birthdate: String?
+    var gender: String?
+    var seeking: [String]?
+    var bio: String?
+    var interests: [String]?
+    var values: [String]?
+    var relationshipIntent: String?
+    var heightCm: Int?
+    var job: String?
+    var education: String?
+    var languages: [String]?
+    var timeZone: String?
+    var discovery: DiscoveryUpdate?
+    var visible: Bool?
+}
+
+/// `PUT /v1/profile/me/location`: a point, which the gateway snaps to its grid cell.
+struct LocationBody: Codable, Sendable {
+    var latitude: Double
+    var longitude: Double
+}
+
+/// The answer to `PUT /v1/profile/me/location`: how precisely it was kept, never where.
+struct LocationAnswer: Codable, Sendable {
+    var cellSizeKm: Double
+    var updatedAt: Date
+}
+
+/// `POST /v1/assessments/attachment`.
+struct AttachmentAnswersBody: Codable, Sendable {
+    var answers: [Int]
+}
+
+/// The answer to `POST /v1/assessments/attachment`.
+struct AttachmentResult: Codable, Sendable {
+    var anxiety: Double
+    var avoidance: Double
+    var style: AttachmentStyle
+    var explanation: String
+    var takenAt: Date
+}
+
+/// `POST /v1/reports`.
+struct ReportBody: Codable, Sendable {
+    var userId: UUID
+    var reason: String
+    var detail: String?
+}
+
+/// The answer to `POST /v1/reports`.
+struct ReportAnswer: Codable, Sendable {
+    var reportId: UUID
+    var status: String
+    var reportedAt: Date
+}
+
+/// The answer to `GET /v1/admin/reports`.
+struct ReportList: Codable, Sendable {
+    var reports: [ReportSummary]
+}
+
+/// `POST /v1/admin/reports/{id}/decision`.
+struct DecisionBody: Codable, Sendable {
+    var action: String
+    var note: String?
 }
 
 /// The component schemas of the gateway's document, each inferred from the type above or
@@ -55,18 +136,109 @@ extension SchemaComponent {
 
     static let refresh = SchemaComponent(inferring: RefreshBody.self, name: "RefreshRequest")
 
+    /// The rules of the editable profile fields, one list for `PUT` and `PATCH`.
+    static let profileFieldRules: [String: FieldRules] = [
+        "displayName": FieldRules(
+            minLength: ProfileRules.displayNameLength.lowerBound, maxLength: ProfileRules.displayNameLength.upperBound),
+        "birthdate": FieldRules(description: "An adult: \(ProfileRules.minimumAge) or older", format: "date"),
+        "gender": FieldRules(values: ProfileRules.genders),
+        "seeking": FieldRules(values: ProfileRules.genders, minItems: 1, uniqueItems: true),
+        "bio": FieldRules(maxLength: ProfileRules.bioMaxLength),
+        "interests": FieldRules(
+            description: "Tags of `GET /v1/vocabulary`", values: ProfileVocabulary.interests,
+            minItems: ProfileRules.interestCount.lowerBound, maxItems: ProfileRules.interestCount.upperBound,
+            uniqueItems: true),
+        "values": FieldRules(
+            description: "Every value statement of `GET /v1/vocabulary` once, most important first",
+            values: ProfileVocabulary.valueIDs, minItems: ProfileVocabulary.valueIDs.count,
+            maxItems: ProfileVocabulary.valueIDs.count, uniqueItems: true),
+        "relationshipIntent": FieldRules(values: ProfileVocabulary.relationshipIntents),
+        "heightCm": FieldRules(minimum: ProfileRules.heightCm.lowerBound, maximum: ProfileRules.heightCm.upperBound),
+        "job": FieldRules(minLength: 1, maxLength: ProfileRules.jobMaxLength),
+        "education": FieldRules(minLength: 1, maxLength: ProfileRules.educationMaxLength),
+        "languages": FieldRules(
+            description: "ISO 639-1 codes", values: ProfileVocabulary.languages, minItems: 1,
+            maxItems: ProfileRules.languageMaxCount, uniqueItems: true),
+        "timeZone": FieldRules(description: "An IANA time zone name, such as Europe/Paris"),
+        "visible": FieldRules(description: "false pauses the profile: hidden from discovery"),
+    ]
+
     static let profileUpdate = SchemaComponent(
-        inferring: ProfileUpdateBody.self, name: "ProfileUpdate",
+        inferring: ProfileUpdateBody.self, name: "ProfileUpdate", fields: profileFieldRules)
+
+    static let profilePatch = SchemaComponent(
+        inferring: ProfilePatchBody.self, name: "ProfilePatch",
+        fields: profileFieldRules.merging(
+            [
+                "bio": FieldRules(
+                    description: "`null` clears this and the other optional fields",
+                    maxLength: ProfileRules.bioMaxLength)
+            ], uniquingKeysWith: { _, new in new }))
+
+    static let discoveryUpdate = SchemaComponent(
+        inferring: DiscoveryUpdate.self, name: "DiscoveryUpdate",
         fields: [
-            "displayName": FieldRules(
-                minLength: ProfileRules.displayNameLength.lowerBound,
-                maxLength: ProfileRules.displayNameLength.upperBound),
-            "birthdate": FieldRules(
-                description: "An adult: \(ProfileRules.minimumAge) or older", format: "date"),
-            "gender": FieldRules(values: ProfileRules.genders),
-            "seeking": FieldRules(values: ProfileRules.genders, minItems: 1, uniqueItems: true),
-            "bio": FieldRules(maxLength: ProfileRules.bioMaxLength),
+            "ageMin": FieldRules(
+                minimum: ProfileRules.discoveryAge.lowerBound, maximum: ProfileRules.discoveryAge.upperBound),
+            "ageMax": FieldRules(
+                description: "At least ageMin", minimum: ProfileRules.discoveryAge.lowerBound,
+                maximum: ProfileRules.discoveryAge.upperBound),
+            "maxDistanceKm": FieldRules(
+                minimum: ProfileRules.maxDistanceKm.lowerBound, maximum: ProfileRules.maxDistanceKm.upperBound),
+            "genders": FieldRules(values: ProfileRules.genders, minItems: 1, uniqueItems: true),
         ])
+
+    static let location = SchemaComponent(
+        inferring: LocationBody.self, name: "Location",
+        fields: [
+            "latitude": FieldRules(
+                description: "Snapped to a grid cell of about 1 km at once; never stored", minimum: -90, maximum: 90),
+            "longitude": FieldRules(minimum: -180, maximum: 180),
+        ])
+
+    static let locationAnswer = SchemaComponent(inferring: LocationAnswer.self, name: "LocationStored")
+
+    static let publicProfile = SchemaComponent(
+        inferring: PublicProfile.self, name: "PublicProfile",
+        fields: [
+            "age": FieldRules(description: "Whole years; the birthdate is never shown"),
+            "distance": FieldRules(description: "A band from the two grid cells; never a position or exact distance"),
+        ])
+
+    static let vocabulary = SchemaComponent(inferring: VocabularyDocument.self, name: "Vocabulary")
+
+    static let questionnaire = SchemaComponent(
+        inferring: AttachmentQuestionnaireDocument.self, name: "AttachmentQuestionnaire")
+
+    static let attachmentAnswers = SchemaComponent(
+        inferring: AttachmentAnswersBody.self, name: "AttachmentAnswers",
+        fields: [
+            "answers": FieldRules(
+                description: "One answer per item, in item order, each 1 (strongly disagree) to 7 (strongly agree)",
+                minItems: AttachmentQuestionnaire.items.count, maxItems: AttachmentQuestionnaire.items.count)
+        ])
+
+    static let attachmentResult = SchemaComponent(inferring: AttachmentResult.self, name: "AttachmentResult")
+
+    static let report = SchemaComponent(
+        inferring: ReportBody.self, name: "Report",
+        fields: [
+            "reason": FieldRules(values: ReportReason.allCases.map(\.rawValue)),
+            "detail": FieldRules(maxLength: ReportRules.detailMaxLength),
+        ])
+
+    static let reportAnswer = SchemaComponent(inferring: ReportAnswer.self, name: "ReportFiled")
+
+    static let reportList = SchemaComponent(inferring: ReportList.self, name: "ReportList")
+
+    static let decision = SchemaComponent(
+        inferring: DecisionBody.self, name: "Decision",
+        fields: [
+            "action": FieldRules(values: ModerationAction.allCases.map(\.rawValue)),
+            "note": FieldRules(maxLength: ReportRules.noteMaxLength),
+        ])
+
+    static let decided = SchemaComponent(inferring: ReportDecided.self, name: "ReportDecided")
 
     static let tokens = SchemaComponent(
         inferring: TokenResponse.self, name: "Tokens",

@@ -259,7 +259,9 @@ struct AuthRoutes: Sendable {
         try AccountStore.insertRefreshToken(
             hash: refresh.hash, familyID: familyID, userID: userID, at: time, on: connection)
         return TokenResponse(
-            accessToken: tokens.issue(userID: userID, now: time), refreshToken: refresh.token, tokenType: "Bearer",
+            accessToken: tokens.issue(
+                userID: userID, roles: try AccountStore.roles(userID: userID, on: connection), now: time),
+            refreshToken: refresh.token, tokenType: "Bearer",
             expiresIn: Int(tokens.lifetime), userId: userID)
     }
 

@@ -27,8 +27,9 @@ enum GatewayAPI {
 
     static let table = RouteTable<GatewayEndpoints>(
         [
-            register, login, guest, link, refresh, logout, logoutEverywhere, profileRead, profileReplace, events,
-            accountDeletion, operationStatus, openAPI,
+            register, login, guest, link, refresh, logout, logoutEverywhere, profileRead, profileReplace,
+            profilePatch, profileLocation, profileView, vocabulary, questionnaire, assessment, reportFiling,
+            reportList, reportDecision, events, accountDeletion, operationStatus, openAPI,
         ] + OperationalRoutes.documentedProbes(of: GatewayEndpoints.self))
 
     // MARK: What many routes answer
@@ -159,7 +160,118 @@ enum GatewayAPI {
         security: .bearer, body: .profileUpdate,
         responses: signedIn([.json(.ok, "The new profile.", .profile), noAnswer, badAnswer])
     ) { endpoints, request, context in
-        try await endpoints.profile.put(request, context: context)
+        try await endpoints.profile.update(request, context: context, partial: false)
+    }
+
+    private static let profilePatch = Route(
+        .patch, "/v1/profile/me", summary: "Change some fields of the profile (`null` clears an optional one)",
+        tag: "profile", security: .bearer, body: .profilePatch,
+        responses: signedIn([.json(.ok, "The new profile.", .profile), noAnswer, badAnswer])
+    ) { endpoints, request, context in
+        try await endpoints.profile.update(request, context: context, partial: true)
+    }
+
+    private static let profileLocation = Route(
+        .put, "/v1/profile/me/location", summary: "Set where the user is (kept only as a grid cell of about 1 km)",
+        tag: "profile", security: .bearer, body: .location,
+        responses: signedIn([
+            .json(.ok, "Kept as its cell.", .locationAnswer),
+            .problem(
+                .tooManyRequests, "At most one change a minute, or rate limited; see `Retry-After`.",
+                types: ["limit-reached", "rate-limited"], headers: ["Retry-After"]),
+            .problem(.notFound, "No profile yet.", types: ["not-found"]),
+            noAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.profile.location(request, context: context)
+    }
+
+    private static let profileView = Route(
+        .get, "/v1/profiles/{userId}", summary: "Another user's profile: an age, a distance band", tag: "profile",
+        security: .bearer, parameters: [RouteParameter("userId", in: .path, required: true, format: "uuid")],
+        responses: signedIn([
+            .json(.ok, "The profile as others see it.", .publicProfile),
+            .problem(
+                .notFound, "No such profile, or not one the viewer may see (the same answer whatever the reason).",
+                types: ["not-found"]),
+            noAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.profile.view(request, context: context, userID: context.parameters.get("userId") ?? "")
+    }
+
+    private static let vocabulary = Route(
+        .get, "/v1/vocabulary", summary: "Interests, value statements, intents, genders and languages",
+        tag: "profile", responses: api([.json(.ok, "The vocabularies.", .vocabulary)])
+    ) { _, _, _ in
+        try jsonResponse(VocabularyDocument.current)
+    }
+
+    private static let questionnaire = Route(
+        .get, "/v1/assessments/attachment", summary: "The attachment questionnaire (18 items, ECR-R)",
+        tag: "assessments", security: .bearer,
+        responses: signedIn([.json(.ok, "The items, in answer order.", .questionnaire)])
+    ) { endpoints, request, context in
+        _ = try endpoints.profile.authenticator.userID(of: request, context: context)
+        return try jsonResponse(AttachmentQuestionnaireDocument.current)
+    }
+
+    private static let assessment = Route(
+        .post, "/v1/assessments/attachment", summary: "Answer the attachment questionnaire (retakes allowed)",
+        tag: "assessments", security: .bearer, body: .attachmentAnswers,
+        responses: signedIn([
+            .json(.created, "Scored; the latest assessment counts.", .attachmentResult),
+            .problem(.notFound, "No profile yet.", types: ["not-found"]),
+            noAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.profile.assess(request, context: context)
+    }
+
+    private static let reportFiling = Route(
+        .post, "/v1/reports", summary: "Report a user", tag: "safety", security: .bearer, body: .report,
+        responses: signedIn([
+            .json(.created, "Filed.", .reportAnswer),
+            .problem(.notFound, "No such user.", types: ["not-found"]),
+            .problem(.conflict, "An open report about this user already exists.", types: ["conflict"]),
+            .problem(
+                .tooManyRequests, "At most 10 reports a day, or rate limited; see `Retry-After`.",
+                types: ["limit-reached", "rate-limited"], headers: ["Retry-After"]),
+            noAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.profile.report(request, context: context)
+    }
+
+    private static let notModerator = RouteResponse.problem(
+        .forbidden, "The account does not have the moderator role.", types: ["forbidden"])
+
+    private static let reportList = Route(
+        .get, "/v1/admin/reports", summary: "Reports, oldest first (moderators)", tag: "moderation",
+        security: .bearer,
+        parameters: [
+            RouteParameter(
+                "status", in: .query, required: false,
+                description: "`open` (the default), `dismissed`, `actioned` or `all`")
+        ],
+        responses: signedIn([.json(.ok, "At most 200 reports.", .reportList), notModerator, noAnswer, badAnswer])
+    ) { endpoints, request, context in
+        try await endpoints.profile.reports(request, context: context)
+    }
+
+    private static let reportDecision = Route(
+        .post, "/v1/admin/reports/{id}/decision", summary: "Decide a report (moderators)", tag: "moderation",
+        security: .bearer, parameters: [RouteParameter("id", in: .path, required: true, format: "uuid")],
+        body: .decision,
+        responses: signedIn([
+            .json(.ok, "Decided; the audit keeps the note.", .decided),
+            notModerator,
+            .problem(.notFound, "No such report.", types: ["not-found"]),
+            .problem(.conflict, "The report was already decided.", types: ["conflict"]),
+            noAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.profile.decide(request, context: context, reportID: context.parameters.get("id") ?? "")
     }
 
     private static let events = Route(

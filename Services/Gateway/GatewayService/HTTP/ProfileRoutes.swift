@@ -4,8 +4,10 @@ import Hummingbird
 import Messaging
 import ServiceRuntime
 
-/// `GET` and `PUT /v1/profile/me` (listed in `GatewayAPI`), answered by the profile service
-/// through request events.
+/// The profile routes (listed in `GatewayAPI`), answered by the profile service through
+/// request events: the own profile, its location, the attachment assessment, other
+/// people's profiles, reports and their moderation. The vocabulary and the questionnaire
+/// are the contracts' own, answered here.
 struct ProfileRoutes: Sendable {
     let requests: RequestReplyClient
     let authenticator: Authenticator
@@ -22,15 +24,135 @@ struct ProfileRoutes: Sendable {
         return try jsonResponse(reply.data.profile)
     }
 
-    func put(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+    /// `PUT` (`partial` false) and `PATCH` (`partial` true) of the own profile.
+    func update(_ request: Request, context: KindredRequestContext, partial: Bool) async throws -> Answer {
         let userID = try authenticator.userID(of: request, context: context)
-        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .profileUpdate)
-        let update = ProfileUpdateRequested(
+        var body = try await JSONBody.read(
+            request, limit: Self.bodyLimit, documentedBy: partial ? .profilePatch : .profileUpdate)
+        var update = ProfileUpdateRequested(
             userId: userID, displayName: body.string("displayName"), birthdate: body.string("birthdate"),
             gender: body.string("gender"), seeking: body.strings("seeking"), bio: body.string("bio"))
+        update.interests = body.strings("interests")
+        update.values = body.strings("values")
+        update.relationshipIntent = body.string("relationshipIntent")
+        update.heightCm = body.integer("heightCm")
+        update.job = body.string("job")
+        update.education = body.string("education")
+        update.languages = body.strings("languages")
+        update.timeZone = body.string("timeZone")
+        update.visible = body.bool("visible")
+        if var discovery = body.object("discovery", allowed: SchemaComponent.discoveryUpdate.propertyNames) {
+            update.discovery = DiscoveryUpdate(
+                ageMin: discovery.integer("ageMin"), ageMax: discovery.integer("ageMax"),
+                maxDistanceKm: discovery.integer("maxDistanceKm"), genders: discovery.strings("genders"))
+            body.merge(discovery)
+        }
+        if partial {
+            update.partial = true
+            let cleared = body.nullFields
+            if !cleared.isEmpty { update.clear = cleared }
+        }
         guard body.errors.isEmpty else { throw Problem.validation(body.errors) }
-        let reply = try await send(update, for: request, userID: userID, deadline: deadline("PUT /v1/profile/me"))
+        let route = partial ? "PATCH /v1/profile/me" : "PUT /v1/profile/me"
+        let reply = try await send(update, for: request, userID: userID, deadline: deadline(route))
         return try jsonResponse(reply.data.profile)
+    }
+
+    /// `PUT /v1/profile/me/location`: the point is snapped to its grid cell here and goes no
+    /// further (not to the profile service, not to a log).
+    func location(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let userID = try authenticator.userID(of: request, context: context)
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .location)
+        body.require("latitude", "longitude")
+        let latitude = body.number("latitude")
+        let longitude = body.number("longitude")
+        if let latitude, !(-90.0...90.0).contains(latitude) { body.reject("latitude", "must be from -90 to 90") }
+        if let longitude, !(-180.0...180.0).contains(longitude) { body.reject("longitude", "must be from -180 to 180") }
+        guard body.errors.isEmpty, let latitude, let longitude,
+            let cell = LocationGrid.cell(latitude: latitude, longitude: longitude)
+        else { throw Problem.validation(body.errors) }
+        let reply = try await send(
+            LocationUpdateRequested(userId: userID, cell: cell), for: request, userID: userID,
+            deadline: deadline("PUT /v1/profile/me/location"))
+        return try jsonResponse(
+            LocationAnswer(cellSizeKm: LocationGrid.cellSizeKm, updatedAt: reply.data.changedAt))
+    }
+
+    /// `GET /v1/profiles/{userId}`.
+    func view(_ request: Request, context: KindredRequestContext, userID text: String) async throws -> Answer {
+        let viewerID = try authenticator.userID(of: request, context: context)
+        // Not a user id is the same 404 as an unknown user: no oracle in the path either.
+        guard let userID = UUID(uuidString: text) else {
+            throw Problem(status: .notFound, type: "not-found", title: "Not found", detail: "no such profile")
+        }
+        let reply = try await send(
+            ProfileViewRequested(viewerId: viewerID, userId: userID), for: request, userID: viewerID,
+            deadline: deadline("GET /v1/profiles/{userId}"))
+        return try jsonResponse(reply.data.profile)
+    }
+
+    /// `POST /v1/assessments/attachment`.
+    func assess(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let userID = try authenticator.userID(of: request, context: context)
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .attachmentAnswers)
+        body.require("answers")
+        let answers = body.integers("answers")
+        guard body.errors.isEmpty, let answers else { throw Problem.validation(body.errors) }
+        let reply = try await send(
+            AttachmentAssessmentSubmitted(userId: userID, answers: answers), for: request, userID: userID,
+            deadline: deadline("POST /v1/assessments/attachment"))
+        let assessed = reply.data
+        return try jsonResponse(
+            AttachmentResult(
+                anxiety: assessed.anxiety, avoidance: assessed.avoidance, style: assessed.style,
+                explanation: assessed.explanation, takenAt: assessed.takenAt),
+            status: .created)
+    }
+
+    /// `POST /v1/reports`.
+    func report(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let reporterID = try authenticator.userID(of: request, context: context)
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .report)
+        body.require("userId", "reason")
+        let target = body.string("userId")
+        let reason = body.string("reason")
+        let detail = body.string("detail")
+        let targetID = target.flatMap(UUID.init(uuidString:))
+        if target != nil, targetID == nil { body.reject("userId", "must be a user id (UUID)") }
+        guard body.errors.isEmpty, let targetID, let reason else { throw Problem.validation(body.errors) }
+        let reply = try await send(
+            ReportFiled(reporterId: reporterID, userId: targetID, reason: reason, detail: detail), for: request,
+            userID: reporterID, deadline: deadline("POST /v1/reports"))
+        return try jsonResponse(
+            ReportAnswer(reportId: reply.data.reportId, status: "open", reportedAt: reply.data.reportedAt),
+            status: .created)
+    }
+
+    /// `GET /v1/admin/reports?status=`: moderators only.
+    func reports(_ request: Request, context: KindredRequestContext) async throws -> Answer {
+        let moderatorID = try authenticator.moderator(of: request)
+        let status = request.uri.queryParameters.get("status") ?? "open"
+        let reply = try await send(
+            ReportsListRequested(moderatorId: moderatorID, status: status), for: request, userID: moderatorID,
+            deadline: deadline("GET /v1/admin/reports"))
+        return try jsonResponse(ReportList(reports: reply.data.reports))
+    }
+
+    /// `POST /v1/admin/reports/{id}/decision`: moderators only.
+    func decide(_ request: Request, context: KindredRequestContext, reportID text: String) async throws -> Answer {
+        let moderatorID = try authenticator.moderator(of: request)
+        var body = try await JSONBody.read(request, limit: Self.bodyLimit, documentedBy: .decision)
+        body.require("action")
+        let action = body.string("action")
+        let note = body.string("note")
+        guard body.errors.isEmpty, let action else { throw Problem.validation(body.errors) }
+        guard let reportID = UUID(uuidString: text) else {
+            throw Problem(status: .notFound, type: "not-found", title: "Not found", detail: "no such report")
+        }
+        let reply = try await send(
+            ReportDecisionRequested(moderatorId: moderatorID, reportId: reportID, action: action, note: note),
+            for: request, userID: moderatorID, deadline: deadline("POST /v1/admin/reports/{id}/decision"))
+        return try jsonResponse(reply.data)
     }
 
     private func send<Q: RequestEvent>(_ data: Q, for request: Request, userID: UUID, deadline: Duration)
@@ -73,6 +195,10 @@ struct ProfileRoutes: Sendable {
             case .internalError:
                 return Problem(
                     status: .badGateway, type: "upstream-error", title: "A service failed", detail: failure.detail)
+            case .tooManyRequests:
+                return Problem(
+                    status: .tooManyRequests, type: "limit-reached", title: "Too many requests",
+                    detail: failure.detail, retryAfter: max(1, failure.retryAfterSeconds ?? 60))
             }
         }
     }
@@ -93,6 +219,16 @@ struct Authenticator: Sendable {
         try signedIn(request).userID
     }
 
+    /// The signed-in user, who must hold the `moderator` role (403 otherwise).
+    func moderator(of request: Request) throws -> UUID {
+        let (userID, roles) = try claims(of: request)
+        guard roles.contains(AccountRole.moderator.rawValue) else {
+            throw Problem(
+                status: .forbidden, type: "forbidden", title: "Not allowed", detail: "this needs the moderator role")
+        }
+        return userID
+    }
+
     /// The signed-in user and token expiry a middleware already verified, or the request's
     /// token checked now.
     func signedIn(_ request: Request, context: KindredRequestContext) throws -> (userID: UUID, expiresAt: Date) {
@@ -102,6 +238,19 @@ struct Authenticator: Sendable {
 
     /// The user of the request's access token, and when that token runs out.
     func signedIn(_ request: Request) throws -> (userID: UUID, expiresAt: Date) {
+        let claims = try verifiedClaims(of: request)
+        guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
+        return (userID, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+    }
+
+    /// The user of the request's access token and the roles it carries.
+    func claims(of request: Request) throws -> (userID: UUID, roles: [String]) {
+        let claims = try verifiedClaims(of: request)
+        guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
+        return (userID, claims.roles ?? [])
+    }
+
+    private func verifiedClaims(of request: Request) throws -> AccessTokens.Claims {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw Problem.unauthenticated
         }
@@ -111,8 +260,7 @@ struct Authenticator: Sendable {
         while let last = token.last, last == " " || last == "\t" { token.removeLast() }
         switch tokens.verify(String(token), now: now()) {
         case .success(let claims):
-            guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
-            return (userID, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
+            return claims
         case .failure(.expired):
             throw Problem(
                 status: .unauthorized, type: "token-expired", title: "The access token has expired",

@@ -12,7 +12,8 @@ struct UserSuspendedHandler: EventHandler {
     let now: @Sendable () -> Date
 
     func handle(_ event: Envelope<UserSuspended>, context: MessageContext, database: DatabaseConnection) throws {
-        try AccountStore.suspend(userID: event.data.userId, at: now(), on: database)
+        try AccountStore.suspend(
+            userID: event.data.userId, sequence: event.data.sequence, at: now(), on: database)
     }
 
     /// Streams end only once the suspension is committed: a rolled-back one leaves them open.

@@ -51,11 +51,53 @@ enum AccountStore {
         try connection.execute("SELECT \(columns) FROM accounts WHERE user_id = $1", [userID]).first.flatMap(account)
     }
 
-    /// Marks an account suspended and revokes all its refresh tokens.
-    static func suspend(userID: UUID, at time: Date, on connection: DatabaseConnection) throws {
+    /// Marks an account suspended (banned too, if `banned`) and revokes all its refresh
+    /// tokens, unless a later moderation event (by `sequence`) was applied already. Returns
+    /// whether it applied.
+    @discardableResult
+    static func suspend(
+        userID: UUID, banned: Bool = false, sequence: Int64, at time: Date, on connection: DatabaseConnection
+    ) throws -> Bool {
+        let applied =
+            try connection.execute(
+                """
+                UPDATE accounts SET suspended_at = COALESCE(suspended_at, $2),
+                    banned_at = CASE WHEN $3::boolean THEN COALESCE(banned_at, $2) ELSE banned_at END,
+                    moderation_sequence = $4::bigint
+                WHERE user_id = $1 AND moderation_sequence < $4::bigint
+                """, [userID, time, banned, sequence]
+            ).affectedRows == 1
+        if applied { try revokeAll(userID: userID, at: time, on: connection) }
+        return applied
+    }
+
+    /// Lifts a suspension or ban, unless a later moderation event was applied already.
+    static func reinstate(userID: UUID, sequence: Int64, on connection: DatabaseConnection) throws {
         try connection.execute(
-            "UPDATE accounts SET suspended_at = COALESCE(suspended_at, $2) WHERE user_id = $1", [userID, time])
-        try revokeAll(userID: userID, at: time, on: connection)
+            """
+            UPDATE accounts SET suspended_at = NULL, banned_at = NULL, moderation_sequence = $2::bigint
+            WHERE user_id = $1 AND moderation_sequence < $2::bigint
+            """, [userID, sequence])
+    }
+
+    /// The roles of an account (`AccountRole` raw values), sorted.
+    static func roles(userID: UUID, on connection: DatabaseConnection) throws -> [String] {
+        try connection.execute(prepared: "SELECT roles FROM accounts WHERE user_id = $1", [userID]).first?
+            .stringArray("roles")?.sorted() ?? []
+    }
+
+    /// Grants or revokes a role of the account with this e-mail; false if there is none.
+    static func setRole(_ role: String, granted: Bool, email: String, on connection: DatabaseConnection) throws
+        -> Bool
+    {
+        try connection.execute(
+            """
+            UPDATE accounts SET roles = CASE WHEN $3::boolean
+                THEN (SELECT array_agg(DISTINCT r ORDER BY r) FROM unnest(array_append(roles, $2)) AS r)
+                ELSE array_remove(roles, $2) END
+            WHERE email = $1
+            """, [email, role, granted]
+        ).affectedRows == 1
     }
 
     private static func account(_ row: Row) -> Account? {

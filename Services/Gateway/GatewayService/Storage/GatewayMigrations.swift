@@ -89,5 +89,15 @@ enum GatewayMigrations {
                 CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
                 CREATE INDEX refresh_tokens_revoked ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
                 """),
+        Migration(
+            version: 7, name: "roles; bans; moderation in order",
+            sql: """
+                ALTER TABLE accounts
+                    ADD COLUMN roles text[] NOT NULL DEFAULT '{}',
+                    ADD COLUMN banned_at timestamptz,
+                    -- The profile service's moderation sequence of the last suspension, ban or
+                    -- reinstatement applied: an older one arriving late changes nothing.
+                    ADD COLUMN moderation_sequence bigint NOT NULL DEFAULT 0;
+                """),
     ]
 }

@@ -1,72 +1,248 @@
 import Contracts
 import Foundation
 
-/// The editable fields of a profile after validation.
-public struct ValidProfile: Sendable, Equatable {
-    public var displayName: String
-    public var birthdate: String
-    public var gender: String
-    public var seeking: [String]
-    public var bio: String
+/// The rules of editing a profile, without I/O: `today` is passed in so tests choose the date.
+///
+/// `PUT` (`partial` false) replaces every editable field: `displayName`, `birthdate`,
+/// `gender` and `seeking` are required, anything else absent is cleared (`visible` becomes
+/// true, `discovery` its defaults). `PATCH` changes only what it names: a field it sets is
+/// checked like in a `PUT`, `clear` sets optional fields to nothing, and `discovery`'s
+/// members merge into the current ones. Every wrong field is named in one answer.
+public enum ProfileEditing {
+    public static func apply(_ request: ProfileUpdateRequested, to current: ProfileRecord, today: Date) -> Result<
+        ProfileRecord, RequestFailed
+    > {
+        var check = FieldCheck()
+        let partial = request.partial ?? false
+        var next = current
+        if !partial {
+            next = ProfileRecord(userID: current.userID, updatedAt: current.updatedAt)
+            next.cell = current.cell
+            next.locationUpdatedAt = current.locationUpdatedAt
+            next.attachmentStyle = current.attachmentStyle
+            next.moderation = current.moderation
+            next.moderationSequence = current.moderationSequence
+            next.sequence = current.sequence
+            for field in ["displayName", "birthdate", "gender", "seeking"] where request.isAbsent(field) {
+                check.fail(field, "is required")
+            }
+            if request.clear?.isEmpty == false { check.fail("clear", "is only for PATCH") }
+        }
+        let cleared = Set(request.clear ?? [])
+        for field in cleared.sorted() {
+            if !ProfileRules.clearableFields.contains(field) {
+                check.fail(field, "cannot be cleared")
+            } else if !request.isAbsent(field) {
+                check.fail(field, "is both set and cleared")
+            }
+        }
+
+        if let name = request.displayName {
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            if check.length("displayName", trimmed, ProfileRules.displayNameLength) { next.displayName = trimmed }
+        }
+        if let birthdate = request.birthdate {
+            if let born = CalendarDate(birthdate) {
+                let age = born.age(on: today)
+                if age < ProfileRules.minimumAge {
+                    check.fail("birthdate", "users must be at least \(ProfileRules.minimumAge)")
+                } else if age > ProfileRules.maximumAge {
+                    check.fail("birthdate", "is not a plausible date of birth")
+                } else {
+                    next.birthdate = birthdate
+                }
+            } else {
+                check.fail("birthdate", "must be a date written YYYY-MM-DD")
+            }
+        }
+        if let gender = request.gender, check.oneOf("gender", gender, ProfileRules.genders) { next.gender = gender }
+        if let seeking = request.seeking,
+            check.list("seeking", seeking, allowed: Set(ProfileRules.genders), count: 1...ProfileRules.genders.count)
+        {
+            next.seeking = seeking
+        }
+        if let bio = request.bio {
+            if bio.count > ProfileRules.bioMaxLength {
+                check.fail("bio", "must be at most \(ProfileRules.bioMaxLength) characters")
+            } else {
+                next.bio = bio
+            }
+        }
+        if let interests = request.interests,
+            check.list(
+                "interests", interests, allowed: ProfileVocabulary.interestSet, count: ProfileRules.interestCount,
+                vocabulary: "GET /v1/vocabulary")
+        {
+            next.interests = interests
+        }
+        if let values = request.values {
+            if values.sorted() == ProfileVocabulary.valueIDs.sorted() {
+                next.values = values
+            } else {
+                check.fail(
+                    "values", "must rank each of \(ProfileVocabulary.valueIDs.joined(separator: ", ")) exactly once")
+            }
+        }
+        if let intent = request.relationshipIntent,
+            check.oneOf("relationshipIntent", intent, ProfileVocabulary.relationshipIntents)
+        {
+            next.relationshipIntent = intent
+        }
+        if let height = request.heightCm, check.within("heightCm", height, ProfileRules.heightCm) {
+            next.heightCm = height
+        }
+        if let job = request.job {
+            let trimmed = job.trimmingCharacters(in: .whitespacesAndNewlines)
+            if check.length("job", trimmed, 1...ProfileRules.jobMaxLength) { next.job = trimmed }
+        }
+        if let education = request.education {
+            let trimmed = education.trimmingCharacters(in: .whitespacesAndNewlines)
+            if check.length("education", trimmed, 1...ProfileRules.educationMaxLength) { next.education = trimmed }
+        }
+        if let languages = request.languages,
+            check.list(
+                "languages", languages, allowed: ProfileVocabulary.languageSet,
+                count: 1...ProfileRules.languageMaxCount, vocabulary: "ISO 639-1 codes")
+        {
+            next.languages = languages
+        }
+        if let zone = request.timeZone {
+            if TimeZoneNames.isKnown(zone) {
+                next.timeZone = zone
+            } else {
+                check.fail("timeZone", "must be an IANA time zone name, such as Europe/Paris")
+            }
+        }
+        if let visible = request.visible { next.visible = visible }
+        for field in cleared where ProfileRules.clearableFields.contains(field) { next.clear(field) }
+
+        if let update = request.discovery {
+            let base = partial ? current.effectiveDiscovery : next.effectiveDiscovery
+            var discovery = DiscoveryPreferences(
+                ageMin: update.ageMin ?? base.ageMin, ageMax: update.ageMax ?? base.ageMax,
+                maxDistanceKm: update.maxDistanceKm ?? base.maxDistanceKm, genders: update.genders ?? base.genders)
+            let minimumValid = check.within("discovery.ageMin", discovery.ageMin, ProfileRules.discoveryAge)
+            let maximumValid = check.within("discovery.ageMax", discovery.ageMax, ProfileRules.discoveryAge)
+            if minimumValid, maximumValid, discovery.ageMin > discovery.ageMax {
+                check.fail("discovery.ageMax", "must not be below discovery.ageMin (\(discovery.ageMin))")
+            }
+            _ = check.within("discovery.maxDistanceKm", discovery.maxDistanceKm, ProfileRules.maxDistanceKm)
+            if !check.list(
+                "discovery.genders", discovery.genders, allowed: Set(ProfileRules.genders),
+                count: 1...ProfileRules.genders.count)
+            {
+                discovery.genders = base.genders
+            }
+            next.discovery = discovery
+        }
+
+        guard check.errors.isEmpty else {
+            return .failure(
+                RequestFailed(
+                    code: .validationFailed, detail: "the profile has invalid fields", fieldErrors: check.errors))
+        }
+        return .success(next)
+    }
 }
 
-/// The rules of a profile, without I/O: `today` is passed in so tests choose the date.
-public enum ProfileValidation {
-    /// Validates a `PUT` of a profile, naming every missing or invalid field.
-    public static func validate(_ request: ProfileUpdateRequested, today: Date) -> Result<ValidProfile, RequestFailed> {
-        var errors: [FieldError] = []
-        let displayName = request.displayName?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if request.displayName == nil {
-            errors.append(FieldError(field: "displayName", message: "is required"))
-        } else if !ProfileRules.displayNameLength.contains(displayName.count) {
-            errors.append(
-                FieldError(
-                    field: "displayName",
-                    message:
-                        "must be \(ProfileRules.displayNameLength.lowerBound) to \(ProfileRules.displayNameLength.upperBound) characters"
-                ))
+extension ProfileUpdateRequested {
+    /// Whether the request leaves a field out.
+    func isAbsent(_ field: String) -> Bool {
+        switch field {
+        case "displayName": displayName == nil
+        case "birthdate": birthdate == nil
+        case "gender": gender == nil
+        case "seeking": seeking == nil
+        case "bio": bio == nil
+        case "interests": interests == nil
+        case "values": values == nil
+        case "relationshipIntent": relationshipIntent == nil
+        case "heightCm": heightCm == nil
+        case "job": job == nil
+        case "education": education == nil
+        case "languages": languages == nil
+        case "timeZone": timeZone == nil
+        default: true
         }
-        let birthdate = request.birthdate ?? ""
-        if request.birthdate == nil {
-            errors.append(FieldError(field: "birthdate", message: "is required"))
-        } else if let born = CalendarDate(birthdate) {
-            let age = born.age(on: today)
-            if age < ProfileRules.minimumAge {
-                errors.append(
-                    FieldError(field: "birthdate", message: "users must be at least \(ProfileRules.minimumAge)"))
-            } else if age > 120 {
-                errors.append(FieldError(field: "birthdate", message: "is not a plausible date of birth"))
-            }
+    }
+}
+
+extension ProfileRecord {
+    /// Sets one of `ProfileRules.clearableFields` to nothing.
+    mutating func clear(_ field: String) {
+        switch field {
+        case "bio": bio = nil
+        case "interests": interests = nil
+        case "values": values = nil
+        case "relationshipIntent": relationshipIntent = nil
+        case "heightCm": heightCm = nil
+        case "job": job = nil
+        case "education": education = nil
+        case "languages": languages = nil
+        case "timeZone": timeZone = nil
+        default: break
+        }
+    }
+}
+
+/// IANA time zone names, from the system's time zone database.
+enum TimeZoneNames {
+    /// The database's names; Foundation's list leaves out `UTC`, which the database has.
+    static let known = Set(TimeZone.knownTimeZoneIdentifiers).union(["UTC"])
+
+    /// A name of the database (`Europe/Paris`, `UTC`), not an abbreviation (`CET`, `EST`) or an offset.
+    static func isKnown(_ name: String) -> Bool {
+        known.contains(name) && TimeZone(identifier: name) != nil
+    }
+}
+
+/// Collects the errors of one request's fields, named as the client named them.
+struct FieldCheck {
+    private(set) var errors: [FieldError] = []
+
+    mutating func fail(_ field: String, _ message: String) {
+        errors.append(FieldError(field: field, message: message))
+    }
+
+    mutating func length(_ field: String, _ text: String, _ range: ClosedRange<Int>) -> Bool {
+        guard range.contains(text.count) else {
+            fail(field, "must be \(range.lowerBound) to \(range.upperBound) characters")
+            return false
+        }
+        return true
+    }
+
+    mutating func within(_ field: String, _ value: Int, _ range: ClosedRange<Int>) -> Bool {
+        guard range.contains(value) else {
+            fail(field, "must be from \(range.lowerBound) to \(range.upperBound)")
+            return false
+        }
+        return true
+    }
+
+    mutating func oneOf(_ field: String, _ value: String, _ allowed: [String]) -> Bool {
+        guard allowed.contains(value) else {
+            fail(field, "must be one of \(allowed.joined(separator: ", "))")
+            return false
+        }
+        return true
+    }
+
+    /// A list of distinct entries of a closed set, with a bounded count.
+    mutating func list(
+        _ field: String, _ values: [String], allowed: Set<String>, count: ClosedRange<Int>, vocabulary: String? = nil
+    ) -> Bool {
+        if !count.contains(values.count) {
+            fail(field, "must name \(count.lowerBound) to \(count.upperBound) entries")
+        } else if let unknown = values.first(where: { !allowed.contains($0) }) {
+            let known = vocabulary ?? allowed.sorted().joined(separator: ", ")
+            fail(field, "'\(unknown)' is not one of \(known)")
+        } else if Set(values).count != values.count {
+            fail(field, "must not repeat an entry")
         } else {
-            errors.append(FieldError(field: "birthdate", message: "must be a date written YYYY-MM-DD"))
+            return true
         }
-        let allowed = ProfileRules.genders.joined(separator: ", ")
-        let gender = request.gender ?? ""
-        if request.gender == nil {
-            errors.append(FieldError(field: "gender", message: "is required"))
-        } else if !ProfileRules.genders.contains(gender) {
-            errors.append(FieldError(field: "gender", message: "must be one of \(allowed)"))
-        }
-        let seeking = request.seeking ?? []
-        if request.seeking == nil {
-            errors.append(FieldError(field: "seeking", message: "is required"))
-        } else if seeking.isEmpty {
-            errors.append(FieldError(field: "seeking", message: "must name at least one gender"))
-        } else if let unknown = seeking.first(where: { !ProfileRules.genders.contains($0) }) {
-            errors.append(FieldError(field: "seeking", message: "'\(unknown)' is not one of \(allowed)"))
-        } else if Set(seeking).count != seeking.count {
-            errors.append(FieldError(field: "seeking", message: "must not repeat a gender"))
-        }
-        let bio = request.bio ?? ""
-        if bio.count > ProfileRules.bioMaxLength {
-            errors.append(FieldError(field: "bio", message: "must be at most \(ProfileRules.bioMaxLength) characters"))
-        }
-        guard errors.isEmpty else {
-            return .failure(
-                RequestFailed(code: .validationFailed, detail: "the profile has invalid fields", fieldErrors: errors))
-        }
-        return .success(
-            ValidProfile(displayName: displayName, birthdate: birthdate, gender: gender, seeking: seeking, bio: bio))
+        return false
     }
 }
 

@@ -3,14 +3,20 @@ import Foundation
 import Persistence
 import ServiceRuntime
 
-/// `AccountDeletionRequested` → the profile is erased and `UserDataErased` says so.
+/// `AccountDeletionRequested` → everything the service holds about the user is erased (the
+/// profile with its cell, assessments, blocks, reports about them with their audit) and
+/// `UserDataErased` says so; reports they filed about others stay, without the reporter.
 struct AccountDeletionRequestedHandler: EventHandler {
     let now: @Sendable () -> Date
 
     func handle(
         _ event: Envelope<AccountDeletionRequested>, context: MessageContext, database: DatabaseConnection
     ) throws {
-        try ProfileStore.erase(userID: event.data.userId, on: database)
+        let userID = event.data.userId
+        try ProfileStore.erase(userID: userID, on: database)
+        try AssessmentStore.erase(userID: userID, on: database)
+        try BlockStore.erase(userID: userID, on: database)
+        try ReportStore.erase(userID: userID, on: database)
         let erased = Envelope(
             causedBy: event, source: .profile, time: now(), subject: event.subject,
             data: UserDataErased(userId: event.data.userId, operationId: event.data.operationId, service: .profile))

@@ -2,7 +2,8 @@ import Contracts
 import Persistence
 import ServiceRuntime
 
-/// `ProfileRequested` → `ProfileFound`, or `RequestFailed(notFound)`. It only reads.
+/// `ProfileRequested` → `ProfileFound` (the owner's whole profile), or
+/// `RequestFailed(notFound)`. It only reads.
 struct ProfileRequestedHandler: RequestHandler {
     static let isReadOnly = true
 
@@ -12,6 +13,6 @@ struct ProfileRequestedHandler: RequestHandler {
         guard let found = try ProfileStore.find(userID: request.data.userId, on: database) else {
             return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
         }
-        return .success(ProfileFound(profile: found.0))
+        return .success(ProfileFound(profile: found.document))
     }
 }

@@ -17,6 +17,83 @@ enum ProfileMigrations {
                     created_at timestamptz NOT NULL DEFAULT now(),
                     updated_at timestamptz NOT NULL DEFAULT now()
                 );
-                """)
+                """),
+        Migration(
+            version: 2, name: "the whole profile, location cells, assessments, reports and moderation",
+            sql: """
+                ALTER TABLE profiles
+                    ADD COLUMN interests text[],
+                    ADD COLUMN value_ranking text[],
+                    ADD COLUMN relationship_intent text,
+                    ADD COLUMN height_cm integer,
+                    ADD COLUMN job text,
+                    ADD COLUMN education text,
+                    ADD COLUMN languages text[],
+                    ADD COLUMN time_zone text,
+                    ADD COLUMN discovery_age_min integer,
+                    ADD COLUMN discovery_age_max integer,
+                    ADD COLUMN discovery_max_distance_km integer,
+                    ADD COLUMN discovery_genders text[],
+                    ADD COLUMN visible boolean NOT NULL DEFAULT true,
+                    -- The grid cell only (Contracts/LocationGrid): no coordinate is ever stored.
+                    ADD COLUMN cell_row integer,
+                    ADD COLUMN cell_column integer,
+                    ADD COLUMN location_updated_at timestamptz,
+                    ADD COLUMN location_jumps integer NOT NULL DEFAULT 0,
+                    ADD COLUMN attachment_style text,
+                    ADD COLUMN moderation text NOT NULL DEFAULT 'none'
+                        CHECK (moderation IN ('none', 'held', 'suspended', 'banned')),
+                    ADD COLUMN moderation_sequence bigint NOT NULL DEFAULT 0;
+
+                CREATE TABLE attachment_assessments (
+                    id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL,
+                    answers smallint[] NOT NULL,
+                    anxiety double precision NOT NULL,
+                    avoidance double precision NOT NULL,
+                    style text NOT NULL,
+                    taken_at timestamptz NOT NULL
+                );
+                CREATE INDEX attachment_assessments_by_user ON attachment_assessments (user_id, taken_at);
+
+                CREATE TABLE reports (
+                    id uuid PRIMARY KEY,
+                    -- NULL once the reporter deleted their account.
+                    reporter_id uuid,
+                    target_id uuid NOT NULL,
+                    reason text NOT NULL,
+                    detail text,
+                    status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'dismissed', 'actioned')),
+                    reported_at timestamptz NOT NULL,
+                    decision text,
+                    decided_at timestamptz
+                );
+                CREATE UNIQUE INDEX reports_one_open_per_pair ON reports (reporter_id, target_id) WHERE status = 'open';
+                CREATE INDEX reports_by_reporter ON reports (reporter_id, reported_at);
+                CREATE INDEX reports_by_target ON reports (target_id, reported_at);
+                CREATE INDEX reports_open ON reports (reported_at) WHERE status = 'open';
+
+                -- The audit of moderators' decisions.
+                CREATE TABLE moderation_decisions (
+                    id uuid PRIMARY KEY,
+                    report_id uuid NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+                    target_id uuid NOT NULL,
+                    -- NULL once the moderator deleted their account.
+                    moderator_id uuid,
+                    action text NOT NULL,
+                    note text,
+                    decided_at timestamptz NOT NULL
+                );
+                CREATE INDEX moderation_decisions_by_target ON moderation_decisions (target_id);
+
+                -- A projection of matching's blocks: who may not see whom.
+                CREATE TABLE blocks (
+                    blocker_id uuid NOT NULL,
+                    blocked_id uuid NOT NULL,
+                    blocked_at timestamptz NOT NULL,
+                    PRIMARY KEY (blocker_id, blocked_id)
+                );
+                CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
+                """),
     ]
 }
