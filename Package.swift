@@ -43,7 +43,7 @@ var targets: [Target] = [
         ],
         path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
     .testTarget(
-        name: "ContractsTests", dependencies: ["Contracts"], path: "Tests/ContractsTests",
+        name: "ContractsTests", dependencies: ["Contracts", "TestSupport"], path: "Tests/ContractsTests",
         swiftSettings: swiftSettings),
     .testTarget(
         name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"],

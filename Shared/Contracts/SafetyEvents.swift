@@ -84,7 +84,8 @@ public struct ReportSummary: Codable, Sendable, Equatable {
     public var userId: UUID
     public var reason: ReportReason
     public var detail: String?
-    /// `open`, `dismissed` or `actioned`.
+    /// `open`, `dismissed`, `actioned` or `superseded` (closed by a decision about another
+    /// report of the same user).
     public var status: String
     public var reportedAt: Date
     /// Whether this reporter counts toward automatic action (see `ReportRules`).
@@ -116,7 +117,7 @@ public struct ReportsListRequested: RequestEvent {
     public static let dataVersion = 1
 
     public var moderatorId: UUID
-    /// `open`, `dismissed`, `actioned` or `all`.
+    /// `open`, `dismissed`, `actioned`, `superseded` or `all`.
     public var status: String
 
     public init(moderatorId: UUID, status: String) {

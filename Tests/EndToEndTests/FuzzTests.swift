@@ -4,18 +4,6 @@ import OutboundHTTP
 import TestSupport
 import Testing
 
-/// A small deterministic generator, so a failing body can be found again from the seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random and malformed bodies for every route that reads one.
 enum Garbage {
     static let fieldNames = [

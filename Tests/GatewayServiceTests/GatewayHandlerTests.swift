@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Logging
 import Persistence
 import ServiceRuntime
 import Synchronization
@@ -23,7 +24,8 @@ struct GatewayHandlerTests {
         let time = harness.now
         try await harness.pool.withConnection { connection in
             try AccountStore.insert(
-                userID: userID, email: "\(userID)@example.com", passwordHash: "not-a-hash", at: time, on: connection)
+                userID: userID, email: "\(userID.uuidString.lowercased())@example.com", passwordHash: "not-a-hash",
+                at: time, on: connection)
         }
     }
 
@@ -48,7 +50,7 @@ struct GatewayHandlerTests {
             let event = Envelope(
                 source: .profile, time: harness.now, subject: userID.uuidString,
                 data: UserSuspended(userId: userID, reason: "reports", sequence: 1), correlationID: "gateway-tests")
-            let handler = UserSuspendedHandler(hub: hub, now: harness.clock)
+            let handler = UserSuspendedHandler(hub: hub, pool: harness.pool, now: harness.clock)
 
             let first = try await harness.deliver(event, to: handler)
             #expect(!first.duplicate)
@@ -62,6 +64,70 @@ struct GatewayHandlerTests {
             let endedAgain = ends.withLock { $0 }
             #expect(endedAgain == [.accountClosed], "no stream is ended twice")
             withExtendedLifetime(stream) {}
+        }
+    }
+
+    @Test("suspensions, bans and reinstatements apply in moderation order; a late one changes nothing")
+    func moderationOrder() async throws {
+        try await withHarness { harness in
+            let userID = userID
+            try await insertAccount(in: harness)
+            let hub = LiveEventHub()
+            let ends = Mutex<[StreamEnd]>([])
+            let stream = try #require(hub.subscribe(userID) { reason in ends.withLock { $0.append(reason) } })
+            func envelope<E: Event>(_ data: E) -> Envelope<E> {
+                Envelope(
+                    source: .profile, time: harness.now, subject: userID.uuidString, data: data,
+                    correlationID: "gateway-tests")
+            }
+            func blocked() async throws -> Bool? {
+                try await harness.pool.withConnection { try AccountStore.find(userID: userID, on: $0)?.isBlocked }
+            }
+            _ = try await harness.deliver(
+                envelope(UserReinstated(userId: userID, sequence: 2)), to: UserReinstatedHandler())
+            // The suspension the reinstatement lifted arrives late: nothing changes, no stream ends.
+            _ = try await harness.deliver(
+                envelope(UserSuspended(userId: userID, reason: "reports", sequence: 1)),
+                to: UserSuspendedHandler(hub: hub, pool: harness.pool, now: harness.clock))
+            #expect(try await blocked() == false)
+            #expect(ends.withLock { $0 }.isEmpty)
+
+            _ = try await harness.deliver(
+                envelope(UserBanned(userId: userID, reason: "scam", sequence: 3)),
+                to: UserBannedHandler(hub: hub, pool: harness.pool, now: harness.clock))
+            #expect(try await blocked() == true)
+            #expect(ends.withLock { $0 } == [.accountClosed])
+            withExtendedLifetime(stream) {}
+        }
+    }
+
+    @Test("an operator's role change is recorded on the account with that e-mail and goes into its next tokens")
+    func roles() async throws {
+        try await withHarness { harness in
+            let userID = userID
+            try await insertAccount(in: harness)
+            let email = try await harness.pool.withConnection { connection in
+                try connection.execute("SELECT email FROM accounts WHERE user_id = $1", [userID]).first?.string("email")
+            }
+            let address = try #require(email)
+            func change(_ granted: Bool, _ address: String) async throws {
+                _ = try await harness.deliver(
+                    Envelope(
+                        source: .gateway, time: harness.now, subject: nil,
+                        data: AccountRoleChanged(email: address, role: .moderator, granted: granted),
+                        correlationID: "gateway-tests"),
+                    to: AccountRoleChangedHandler(logger: Logger(label: "tests")))
+            }
+            func roles() async throws -> [String] {
+                try await harness.pool.withConnection { try AccountStore.roles(userID: userID, on: $0) }
+            }
+            try await change(true, address.uppercased())
+            #expect(try await roles() == ["moderator"])
+            try await change(true, address)
+            #expect(try await roles() == ["moderator"], "granted once")
+            try await change(true, "nobody@example.com")
+            try await change(false, address)
+            #expect(try await roles() == [])
         }
     }
 

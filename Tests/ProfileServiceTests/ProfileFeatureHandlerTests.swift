@@ -163,11 +163,28 @@ struct ProfileFeatureHandlerTests {
                 Issue.record("the blocker still sees the blocked")
                 return
             }
+            // An unblock older than the block (out of order) changes nothing; a newer one lifts it.
             _ = try await harness.deliver(
                 envelope(
-                    UserUnblocked(blockerId: ada, blockedId: bob, unblockedAt: clock.now), subject: ada, at: clock.now),
+                    UserUnblocked(blockerId: ada, blockedId: bob, unblockedAt: clock.now - 5), subject: ada,
+                    at: clock.now),
+                to: UserUnblockedHandler())
+            try await notFound(ada, "a block an older unblock arrived after")
+            _ = try await harness.deliver(
+                envelope(
+                    UserUnblocked(blockerId: ada, blockedId: bob, unblockedAt: clock.now + 5), subject: ada,
+                    at: clock.now),
                 to: UserUnblockedHandler())
             #expect(try await view(ada, by: bob, in: harness, clock: clock)?.get() != nil)
+            // A block naming a user with no profile (deleted) keeps nothing.
+            _ = try await harness.deliver(
+                envelope(
+                    UserBlocked(blockerId: UUID(), blockedId: bob, blockedAt: clock.now), subject: bob, at: clock.now),
+                to: UserBlockedHandler())
+            let kept = try await harness.pool.withConnection { connection in
+                try connection.execute("SELECT count(*) AS n FROM blocks").first?.int("n")
+            }
+            #expect(kept == 1)
 
             try await harness.pool.withConnection { [ada] connection in
                 _ = try ProfileStore.setModeration(.held, userID: ada, at: clock.now, on: connection)

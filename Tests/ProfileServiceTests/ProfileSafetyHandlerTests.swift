@@ -71,7 +71,19 @@ struct ProfileSafetyHandlerTests {
 
             #expect(failure(try await report(target, by: reporter, in: harness, clock: clock))?.code == .conflict)
             #expect(failure(try await report(target, by: target, in: harness, clock: clock))?.code == .validationFailed)
-            #expect(failure(try await report(UUID(), by: reporter, in: harness, clock: clock))?.code == .notFound)
+            // About a user there is not: answered like any other report (no existence oracle),
+            // refused as a duplicate the same way, never published or shown.
+            let nobody = UUID()
+            let void = try await report(nobody, by: reporter, in: harness, clock: clock)
+            #expect(try void.reply?.get().userId == nobody)
+            #expect(void.outbox.isEmpty)
+            #expect(failure(try await report(nobody, by: reporter, in: harness, clock: clock))?.code == .conflict)
+            let listed = try await harness.deliver(
+                envelope(ReportsListRequested(moderatorId: moderator, status: "all"), at: clock.now),
+                to: ReportsListRequestedHandler())
+            #expect(try listed.reply?.get().reports.map(\.userId) == [target])
+            let voidID = try #require(try void.reply?.get().reportId)
+            #expect(failure(try await decide(voidID, "warn", in: harness, clock: clock))?.code == .notFound)
             #expect(
                 failure(try await report(target, by: UUID(), reason: "rude", in: harness, clock: clock))?.code
                     == .validationFailed)
@@ -96,6 +108,8 @@ struct ProfileSafetyHandlerTests {
             }
             let eleventh = try await report(targets[10], by: reporter, in: harness, clock: clock)
             #expect(failure(eleventh)?.code == .tooManyRequests)
+            // Until the first of the ten is a day old.
+            #expect(failure(eleventh)?.retryAfterSeconds == 86_400 - 600)
             clock.advance(24 * 3600)
             #expect(failure(try await report(targets[10], by: reporter, in: harness, clock: clock)) == nil)
         }
@@ -175,6 +189,14 @@ struct ProfileSafetyHandlerTests {
             #expect(try dismissed.reply?.get().action == .dismiss)
             #expect(try await moderation(of: target, in: harness) == ModerationState.none)
             #expect(try dismissed.published(UserReinstated.self).isEmpty, "the gateway never saw a hold")
+
+            // A warning upholds the report: the hold stays until a reinstatement.
+            let again = try #require(
+                try await report(target, by: UUID(), reason: "underage", in: harness, clock: clock).reply?.get())
+            _ = try await decide(again.reportId, "warn", in: harness, clock: clock)
+            #expect(try await moderation(of: target, in: harness) == .held)
+            _ = try await decide(again.reportId, "reinstate", in: harness, clock: clock)
+            #expect(try await moderation(of: target, in: harness) == ModerationState.none)
         }
     }
 
@@ -188,13 +210,17 @@ struct ProfileSafetyHandlerTests {
             #expect(failure(try await decide(first.reportId, "warn", in: harness, clock: clock))?.code == .conflict)
 
             let second = try #require(try await report(target, by: UUID(), in: harness, clock: clock).reply?.get())
-            let third = try #require(try await report(target, by: UUID(), in: harness, clock: clock).reply?.get())
-            #expect(try await moderation(of: target, in: harness) == ModerationState.none, "one report was resolved")
+            #expect(try await moderation(of: target, in: harness) == ModerationState.none)
+            // A warned report still stands: with two more reporters, that is three.
+            let third = try await report(target, by: UUID(), in: harness, clock: clock)
+            #expect(try third.published(UserSuspended.self).count == 1)
             let banned = try await decide(second.reportId, "ban", in: harness, clock: clock)
             #expect(try banned.published(UserBanned.self).count == 1)
             #expect(try await moderation(of: target, in: harness) == .banned)
 
-            let reinstated = try await decide(third.reportId, "reinstate", in: harness, clock: clock)
+            // The ban closed the third report as superseded; an appeal reinstates against it.
+            let thirdID = try #require(try third.reply?.get().reportId)
+            let reinstated = try await decide(thirdID, "reinstate", in: harness, clock: clock)
             let lifted = try reinstated.published(UserReinstated.self)
             #expect(lifted.count == 1)
             let ban = try #require(try banned.published(UserBanned.self).first?.data.sequence)
@@ -206,6 +232,12 @@ struct ProfileSafetyHandlerTests {
                     .compactMap { $0.string("action") }
             }
             #expect(audit.sorted() == ["ban", "reinstate", "warn"])
+            let statuses = try await harness.pool.withConnection { connection in
+                try connection.execute("SELECT status FROM reports ORDER BY reported_at").rows.compactMap {
+                    $0.string("status")
+                }
+            }
+            #expect(statuses == ["actioned", "actioned", "superseded"], "a superseded report is not a dismissed one")
             #expect(failure(try await decide(UUID(), "warn", in: harness, clock: clock))?.code == .notFound)
             #expect(
                 failure(try await decide(first.reportId, "obliterate", in: harness, clock: clock))?.code

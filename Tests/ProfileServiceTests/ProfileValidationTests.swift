@@ -174,7 +174,7 @@ struct ProfileValidationTests {
         #expect(fields(apply(patch { $0.visible = false }, to: stored)) == [])
     }
 
-    @Test("a PUT replaces: what it leaves out is cleared, settings return to their defaults")
+    @Test("a PUT replaces the profile: what it leaves out is cleared, but a pause and discovery stay")
     func putReplaces() throws {
         var full = request(bio: "Hi")
         full.job = "Engineer"
@@ -182,8 +182,14 @@ struct ProfileValidationTests {
         full.discovery = DiscoveryUpdate(maxDistanceKm: 5)
         let stored = try apply(full).get()
         let replaced = try apply(request(), to: stored).get()
-        #expect(replaced.job == nil && replaced.bio == nil && replaced.visible)
-        #expect(replaced.effectiveDiscovery.maxDistanceKm == ProfileRules.defaultMaxDistanceKm)
+        #expect(replaced.job == nil && replaced.bio == nil)
+        #expect(!replaced.visible, "a paused profile stays paused")
+        #expect(replaced.effectiveDiscovery.maxDistanceKm == 5)
+        var resumed = request()
+        resumed.visible = true
+        resumed.discovery = DiscoveryUpdate(ageMin: 40)
+        let again = try apply(resumed, to: stored).get()
+        #expect(again.visible && again.discovery?.ageMin == 40 && again.discovery?.maxDistanceKm == 5)
         var withClear = request()
         withClear.clear = ["bio"]
         #expect(fields(apply(withClear)) == ["clear"])

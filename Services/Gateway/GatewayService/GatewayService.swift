@@ -34,7 +34,8 @@ public enum GatewayService {
         return ServiceParts(
             migrations: GatewayMigrations.all,
             handlers: [
-                UserSuspendedHandler(hub: hub, now: now), UserBannedHandler(hub: hub, now: now),
+                UserSuspendedHandler(hub: hub, pool: runtime.pool, now: now),
+                UserBannedHandler(hub: hub, pool: runtime.pool, now: now),
                 UserReinstatedHandler(), AccountRoleChangedHandler(logger: logger), UserDataErasedHandler(now: now),
             ],
             background: [listener],

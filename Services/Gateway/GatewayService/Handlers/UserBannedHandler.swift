@@ -7,6 +7,7 @@ import ServiceRuntime
 /// refresh tokens are revoked and its live streams on this instance end.
 struct UserBannedHandler: EventHandler {
     let hub: LiveEventHub
+    let pool: DatabasePool
     let now: @Sendable () -> Date
 
     func handle(_ event: Envelope<UserBanned>, context: MessageContext, database: DatabaseConnection) throws {
@@ -14,7 +15,8 @@ struct UserBannedHandler: EventHandler {
             userID: event.data.userId, banned: true, sequence: event.data.sequence, at: now(), on: database)
     }
 
+    /// As for `UserSuspended`: only once committed, and only if the account is closed now.
     func committed(_ event: Envelope<UserBanned>, context: MessageContext) async {
-        hub.disconnect(event.data.userId, reason: .accountClosed)
+        await AccountClosure.endStreamsIfClosed(event.data.userId, hub: hub, pool: pool)
     }
 }

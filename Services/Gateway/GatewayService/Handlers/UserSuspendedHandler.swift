@@ -9,6 +9,7 @@ import ServiceRuntime
 /// until they expire (15 minutes).
 struct UserSuspendedHandler: EventHandler {
     let hub: LiveEventHub
+    let pool: DatabasePool
     let now: @Sendable () -> Date
 
     func handle(_ event: Envelope<UserSuspended>, context: MessageContext, database: DatabaseConnection) throws {
@@ -16,8 +17,10 @@ struct UserSuspendedHandler: EventHandler {
             userID: event.data.userId, sequence: event.data.sequence, at: now(), on: database)
     }
 
-    /// Streams end only once the suspension is committed: a rolled-back one leaves them open.
+    /// Streams end only once the suspension is committed (a rolled-back one leaves them
+    /// open), and only if the account is closed now: a suspension older than a
+    /// reinstatement already applied changed nothing.
     func committed(_ event: Envelope<UserSuspended>, context: MessageContext) async {
-        hub.disconnect(event.data.userId, reason: .accountClosed)
+        await AccountClosure.endStreamsIfClosed(event.data.userId, hub: hub, pool: pool)
     }
 }

@@ -93,3 +93,8 @@ public struct ProfileRecord: Sendable, Equatable {
             education: education, languages: languages ?? [], distance: distance)
     }
 }
+
+extension RequestFailed {
+    /// The answer to a request about a user who has no profile (yet, or any more).
+    static let noProfile = RequestFailed(code: .notFound, detail: "this user has no profile yet")
+}

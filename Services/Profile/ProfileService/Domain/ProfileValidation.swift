@@ -3,9 +3,10 @@ import Foundation
 
 /// The rules of editing a profile, without I/O: `today` is passed in so tests choose the date.
 ///
-/// `PUT` (`partial` false) replaces every editable field: `displayName`, `birthdate`,
-/// `gender` and `seeking` are required, anything else absent is cleared (`visible` becomes
-/// true, `discovery` its defaults). `PATCH` changes only what it names: a field it sets is
+/// `PUT` (`partial` false) replaces every editable field of the profile: `displayName`,
+/// `birthdate`, `gender` and `seeking` are required, any other field absent is cleared. The
+/// two settings, `visible` and `discovery`, keep their values when absent: a client that
+/// rewrites the profile must not un-pause it. `PATCH` changes only what it names: a field it sets is
 /// checked like in a `PUT`, `clear` sets optional fields to nothing, and `discovery`'s
 /// members merge into the current ones. Every wrong field is named in one answer.
 public enum ProfileEditing {
@@ -23,6 +24,8 @@ public enum ProfileEditing {
             next.moderation = current.moderation
             next.moderationSequence = current.moderationSequence
             next.sequence = current.sequence
+            next.visible = current.visible
+            next.discovery = current.discovery
             for field in ["displayName", "birthdate", "gender", "seeking"] where request.isAbsent(field) {
                 check.fail(field, "is required")
             }
@@ -117,7 +120,7 @@ public enum ProfileEditing {
         for field in cleared where ProfileRules.clearableFields.contains(field) { next.clear(field) }
 
         if let update = request.discovery {
-            let base = partial ? current.effectiveDiscovery : next.effectiveDiscovery
+            let base = current.discovery ?? next.effectiveDiscovery
             var discovery = DiscoveryPreferences(
                 ageMin: update.ageMin ?? base.ageMin, ageMax: update.ageMax ?? base.ageMax,
                 maxDistanceKm: update.maxDistanceKm ?? base.maxDistanceKm, genders: update.genders ?? base.genders)

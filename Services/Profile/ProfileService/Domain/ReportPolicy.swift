@@ -36,8 +36,8 @@ public enum ReportPolicy {
         return Double(dismissed) / Double(resolved) < ReportRules.dismissedShareIgnored
     }
 
-    /// What open reports about a user do on their own, given their distinct counted
-    /// reporters in the window and whether a counted one says `underage`.
+    /// What the standing reports about a user (open or actioned, in the window) do on their
+    /// own, given their distinct counted reporters and whether an open counted one says `underage`.
     public static func automaticAction(
         countedReporters: Int, countedUnderageReport: Bool, current: ModerationState
     ) -> ModerationState? {

@@ -20,13 +20,13 @@ struct AttachmentAssessmentSubmittedHandler: RequestHandler {
         }
         let time = now()
         guard try ProfileStore.lock(userID: userID, on: database) != nil else {
-            return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
+            return .failure(.noProfile)
         }
         let id = UUID.random()
         try AssessmentStore.insert(
             id: id, userID: userID, answers: request.data.answers, score: score, at: time, on: database)
         guard let profile = try ProfileStore.setAttachmentStyle(score.style, userID: userID, at: time, on: database)
-        else { return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet")) }
+        else { return .failure(.noProfile) }
         let assessed = AttachmentAssessed(
             userId: userID, assessmentId: id, anxiety: score.anxiety, avoidance: score.avoidance, style: score.style,
             explanation: score.explanation, takenAt: time, sequence: profile.sequence)

@@ -22,7 +22,7 @@ struct LocationUpdateRequestedHandler: RequestHandler {
         }
         let time = now()
         guard let current = try ProfileStore.lock(userID: userID, on: database) else {
-            return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
+            return .failure(.noProfile)
         }
         let previous = current.cell.flatMap { cell in current.locationUpdatedAt.map { (cell, $0) } }
         switch LocationPolicy.decide(from: previous, to: cell, at: time) {
@@ -35,7 +35,7 @@ struct LocationUpdateRequestedHandler: RequestHandler {
             guard
                 let moved = try ProfileStore.moveTo(
                     cell, userID: userID, implausibleJump: implausibleJump, at: time, on: database)
-            else { return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet")) }
+            else { return .failure(.noProfile) }
             let changed = LocationChanged(
                 userId: userID, cell: cell, changedAt: time, implausibleJump: implausibleJump, sequence: moved.sequence)
             try Outbox.append(

@@ -26,26 +26,17 @@ enum ProfileChanges {
         guard let current = try ProfileStore.lock(userID: userID, on: database), current.moderation != state,
             let moved = try ProfileStore.setModeration(state, userID: userID, at: time, on: database)
         else { return }
-        let subject = userID.uuidString
+        func publish<E: Event>(_ data: E) throws {
+            try Outbox.append(
+                Envelope(causedBy: cause, source: .profile, time: time, subject: userID.uuidString, data: data),
+                on: database)
+        }
+        let sequence = moved.moderationSequence
         switch (current.moderation, state) {
-        case (_, .suspended):
-            try Outbox.append(
-                Envelope(
-                    causedBy: cause, source: .profile, time: time, subject: subject,
-                    data: UserSuspended(userId: userID, reason: reason, sequence: moved.moderationSequence)),
-                on: database)
-        case (_, .banned):
-            try Outbox.append(
-                Envelope(
-                    causedBy: cause, source: .profile, time: time, subject: subject,
-                    data: UserBanned(userId: userID, reason: reason, sequence: moved.moderationSequence)),
-                on: database)
+        case (_, .suspended): try publish(UserSuspended(userId: userID, reason: reason, sequence: sequence))
+        case (_, .banned): try publish(UserBanned(userId: userID, reason: reason, sequence: sequence))
         case (.suspended, .none), (.banned, .none), (.suspended, .held), (.banned, .held):
-            try Outbox.append(
-                Envelope(
-                    causedBy: cause, source: .profile, time: time, subject: subject,
-                    data: UserReinstated(userId: userID, sequence: moved.moderationSequence)),
-                on: database)
+            try publish(UserReinstated(userId: userID, sequence: sequence))
         default:
             break  // a review hold only hides from discovery: ProfileUpdated says so
         }

@@ -11,7 +11,7 @@ struct ProfileRequestedHandler: RequestHandler {
         _ request: Envelope<ProfileRequested>, context: MessageContext, database: DatabaseConnection
     ) throws -> Result<ProfileFound, RequestFailed> {
         guard let found = try ProfileStore.find(userID: request.data.userId, on: database) else {
-            return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
+            return .failure(.noProfile)
         }
         return .success(ProfileFound(profile: found.document))
     }

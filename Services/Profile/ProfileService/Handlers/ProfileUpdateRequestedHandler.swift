@@ -17,7 +17,7 @@ struct ProfileUpdateRequestedHandler: RequestHandler {
     ) throws -> Result<ProfileUpdated, RequestFailed> {
         let time = now()
         guard let current = try ProfileStore.lock(userID: request.data.userId, on: database) else {
-            return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
+            return .failure(.noProfile)
         }
         let edited: ProfileRecord
         switch ProfileEditing.apply(request.data, to: current, today: time) {
@@ -25,7 +25,7 @@ struct ProfileUpdateRequestedHandler: RequestHandler {
         case .success(let profile): edited = profile
         }
         guard let stored = try ProfileStore.saveEdits(edited, at: time, on: database) else {
-            return .failure(RequestFailed(code: .notFound, detail: "this user has no profile yet"))
+            return .failure(.noProfile)
         }
         return .success(try ProfileChanges.published(stored, causedBy: request, at: time, on: database))
     }

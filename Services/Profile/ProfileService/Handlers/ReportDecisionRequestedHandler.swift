@@ -3,10 +3,14 @@ import Foundation
 import Persistence
 import ServiceRuntime
 
-/// `ReportDecisionRequested` → the report resolved, an audit row with the note,
+/// `ReportDecisionRequested` → the report decided, an audit row with the note,
 /// `ReportDecided`, and the user's new moderation state with its event
-/// (`ProfileChanges.moderate`). A suspension, ban or reinstatement resolves the user's other
-/// open reports too; a review hold ends once no counted `underage` report is open.
+/// (`ProfileChanges.moderate`). A suspension, ban or reinstatement closes the user's other
+/// open reports as `superseded`. A review hold ends with a reinstatement, or with a
+/// dismissal once no open `underage` report is left; a warning keeps it.
+///
+/// The profile is locked before the outcome is worked out, so two moderators deciding
+/// about one user at once are applied one after the other, each on the state the other left.
 struct ReportDecisionRequestedHandler: RequestHandler {
     let now: @Sendable () -> Date
 
@@ -29,21 +33,22 @@ struct ReportDecisionRequestedHandler: RequestHandler {
             return .failure(
                 RequestFailed(code: .validationFailed, detail: "the decision is not valid", fieldErrors: errors))
         }
-        guard let report = try ReportStore.find(id: request.data.reportId, on: database) else {
+        guard let report = try ReportStore.lock(id: request.data.reportId, on: database) else {
             return .failure(RequestFailed(code: .notFound, detail: "no such report"))
         }
+        // A closed report may still be the one a reinstatement is recorded against (an appeal).
         guard report.status == "open" || action == .reinstate else {
             return .failure(RequestFailed(code: .conflict, detail: "this report was already decided"))
         }
         let time = now()
         let target = report.userId
-        let current = try ProfileStore.find(userID: target, on: database)?.moderation ?? .none
+        let current = try ProfileStore.lock(userID: target, on: database)?.moderation ?? .none
         let outcome = ReportPolicy.outcome(of: action, current: current)
         try ReportStore.resolve(
-            id: report.reportId, status: outcome.reportStatus, decision: action, at: time, on: database)
+            id: report.reportId, status: report.status == "open" ? outcome.reportStatus : nil, decision: action,
+            at: time, on: database)
         if [.suspend, .ban, .reinstate].contains(action) {
-            try ReportStore.resolveOpen(
-                about: target, status: outcome.reportStatus, decision: action, at: time, on: database)
+            try ReportStore.supersedeOpen(about: target, decision: action, at: time, on: database)
         }
         let decisionID = UUID.random()
         try ReportStore.recordDecision(
@@ -56,10 +61,10 @@ struct ReportDecisionRequestedHandler: RequestHandler {
             Envelope(causedBy: request, source: .profile, time: time, subject: target.uuidString, data: decided),
             on: database)
         var next = outcome.state
-        if next == .held {
+        if next == .held, action == .dismiss {
             let window = TimeInterval(ReportRules.windowDays) * 24 * 3600
-            let counted = try ReportStore.countedOpenReports(about: target, since: time - window, on: database)
-            if !counted.underage { next = .none }
+            let counted = try ReportStore.countedReports(about: target, since: time - window, on: database)
+            if !counted.openUnderage { next = .none }
         }
         try ProfileChanges.moderate(
             target, to: next, reason: "moderator decision: \(action.rawValue)", causedBy: request, at: time,

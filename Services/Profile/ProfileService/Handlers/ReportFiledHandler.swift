@@ -4,10 +4,15 @@ import Persistence
 import ServiceRuntime
 
 /// `ReportFiled` → a report (one open per reporter and user; at most
-/// `ReportRules.maxReportsPerDay` a day per reporter), `UserReported` published and
-/// answered, then the automatic action the open reports call for (`ReportPolicy`):
-/// suspension after reports from 3 counted reporters in 30 days, a review hold after a
-/// counted `underage` one.
+/// `ReportRules.maxReportsPerDay` in 24 hours per reporter), `UserReported` published and
+/// answered, then the automatic action the standing reports call for (`ReportPolicy`):
+/// suspension after reports from 3 counted reporters in 30 days, a review hold after an
+/// open `underage` one.
+///
+/// A report about a user there is not is answered, limited and refused as a duplicate
+/// exactly like a real one, and kept as `void` (never shown, never acted on): the answer is
+/// no way to learn whether an account exists. The reporter's reports and the target's
+/// profile are locked first, so that reports at the same moment are counted one after the other.
 struct ReportFiledHandler: RequestHandler {
     let now: @Sendable () -> Date
 
@@ -24,27 +29,28 @@ struct ReportFiledHandler: RequestHandler {
         case .success(let valid): (reason, detail) = valid
         }
         let time = now()
+        try ReportStore.lockReporter(reporter, on: database)
         let day: TimeInterval = 24 * 3600
-        let filedToday = try ReportStore.filedSince(time.addingTimeInterval(-day), reporter: reporter, on: database)
-        guard filedToday < ReportRules.maxReportsPerDay else {
+        let filed = try ReportStore.filedSince(time - day, reporter: reporter, on: database)
+        if filed.count >= ReportRules.maxReportsPerDay {
+            let freed = (filed.oldest ?? time) + day
             return .failure(
                 RequestFailed(
                     code: .tooManyRequests, detail: "at most \(ReportRules.maxReportsPerDay) reports a day",
-                    retryAfterSeconds: 3600))
+                    retryAfterSeconds: max(1, Int(freed.timeIntervalSince(time).rounded(.up)))))
         }
-        // The same answer as for a missing profile whether the user was deleted or never existed.
-        guard try ProfileStore.find(userID: target, on: database) != nil else {
-            return .failure(RequestFailed(code: .notFound, detail: "no such user"))
-        }
+        let exists = try ProfileStore.lock(userID: target, on: database) != nil
         let id = UUID.random()
         guard
             try ReportStore.insert(
-                id: id, reporter: reporter, target: target, reason: reason, detail: detail, at: time, on: database)
+                id: id, reporter: reporter, target: target, reason: reason, detail: detail, void: !exists, at: time,
+                on: database)
         else {
             return .failure(RequestFailed(code: .conflict, detail: "you already have an open report about this user"))
         }
         let reported = UserReported(
             reportId: id, reporterId: reporter, userId: target, reason: reason, reportedAt: time)
+        guard exists else { return .success(reported) }
         try Outbox.append(
             Envelope(causedBy: request, source: .profile, time: time, subject: target.uuidString, data: reported),
             on: database)
@@ -56,10 +62,10 @@ struct ReportFiledHandler: RequestHandler {
         to target: UUID, causedBy cause: Envelope<Cause>, at time: Date, on database: DatabaseConnection
     ) throws {
         let window = TimeInterval(ReportRules.windowDays) * 24 * 3600
-        let counted = try ReportStore.countedOpenReports(about: target, since: time - window, on: database)
-        guard let current = try ProfileStore.find(userID: target, on: database),
+        let counted = try ReportStore.countedReports(about: target, since: time - window, on: database)
+        guard let current = try ProfileStore.lock(userID: target, on: database),
             let next = ReportPolicy.automaticAction(
-                countedReporters: counted.reporters, countedUnderageReport: counted.underage,
+                countedReporters: counted.reporters, countedUnderageReport: counted.openUnderage,
                 current: current.moderation)
         else { return }
         let reason = next == .suspended ? "reported by several people: pending review" : "held for review"

@@ -5,7 +5,7 @@ import ServiceRuntime
 /// `ReportsListRequested` → `ReportsListed` (the gateway let only moderators ask). It only reads.
 struct ReportsListRequestedHandler: RequestHandler {
     static let isReadOnly = true
-    static let statuses = ["open", "dismissed", "actioned", "all"]
+    static let statuses = ["open", "dismissed", "actioned", "superseded", "all"]
 
     func handle(
         _ request: Envelope<ReportsListRequested>, context: MessageContext, database: DatabaseConnection

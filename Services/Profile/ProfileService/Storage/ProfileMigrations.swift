@@ -63,12 +63,18 @@ enum ProfileMigrations {
                     target_id uuid NOT NULL,
                     reason text NOT NULL,
                     detail text,
-                    status text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'dismissed', 'actioned')),
+                    -- superseded: closed because a decision about another report settled the user's case;
+                    -- it says nothing of whether this report held up, so it never counts as dismissed.
+                    -- void: about no user there was; kept only so that it is answered and limited
+                    -- exactly like a real one (no existence oracle), never shown to moderators.
+                    status text NOT NULL DEFAULT 'open'
+                        CHECK (status IN ('open', 'dismissed', 'actioned', 'superseded', 'void')),
                     reported_at timestamptz NOT NULL,
                     decision text,
                     decided_at timestamptz
                 );
-                CREATE UNIQUE INDEX reports_one_open_per_pair ON reports (reporter_id, target_id) WHERE status = 'open';
+                CREATE UNIQUE INDEX reports_one_open_per_pair ON reports (reporter_id, target_id)
+                    WHERE status IN ('open', 'void');
                 CREATE INDEX reports_by_reporter ON reports (reporter_id, reported_at);
                 CREATE INDEX reports_by_target ON reports (target_id, reported_at);
                 CREATE INDEX reports_open ON reports (reported_at) WHERE status = 'open';
@@ -86,14 +92,17 @@ enum ProfileMigrations {
                 );
                 CREATE INDEX moderation_decisions_by_target ON moderation_decisions (target_id);
 
-                -- A projection of matching's blocks: who may not see whom.
+                -- A projection of matching's blocks: who may not see whom. One row per pair with
+                -- the time of the last block or unblock applied, so that events applied out of
+                -- order end as the last one says.
                 CREATE TABLE blocks (
                     blocker_id uuid NOT NULL,
                     blocked_id uuid NOT NULL,
-                    blocked_at timestamptz NOT NULL,
+                    blocked boolean NOT NULL,
+                    changed_at timestamptz NOT NULL,
                     PRIMARY KEY (blocker_id, blocked_id)
                 );
-                CREATE INDEX blocks_by_blocked ON blocks (blocked_id);
+                CREATE INDEX blocks_by_blocked ON blocks (blocked_id) WHERE blocked;
                 """),
     ]
 }

@@ -35,6 +35,13 @@ enum ProfileStore {
             record)
     }
 
+    /// Whether both users have a profile.
+    static func bothExist(_ a: UUID, _ b: UUID, on connection: DatabaseConnection) throws -> Bool {
+        try connection.execute(
+            prepared: "SELECT count(*) AS n FROM profiles WHERE user_id IN ($1, $2)", [a, b]
+        ).first?.int("n") == (a == b ? 1 : 2)
+    }
+
     /// The profile, locked until the transaction ends: the read-modify-write of an update.
     static func lock(userID: UUID, on connection: DatabaseConnection) throws -> ProfileRecord? {
         try connection.execute(
