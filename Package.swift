@@ -21,6 +21,12 @@ var targets: [Target] = [
     .systemLibrary(
         name: "CCurl", path: "Shared/CCurl", pkgConfig: "libcurl",
         providers: [.apt(["libcurl4-openssl-dev"])]),
+    // The image codecs of the media service.
+    .systemLibrary(
+        name: "CTurboJPEG", path: "Shared/CTurboJPEG", pkgConfig: "libturbojpeg",
+        providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(name: "CSpng", path: "Shared/CSpng", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+    .systemLibrary(name: "CWebP", path: "Shared/CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
     // Schemas/ holds the committed JSON Schema snapshots that `kindred contracts check` reads.
     .target(name: "Contracts", path: "Shared/Contracts", exclude: ["Schemas"], swiftSettings: swiftSettings),
     .target(
@@ -138,7 +144,11 @@ targets += service(
         .product(name: "Crypto", package: "swift-crypto"),
     ],
     testDependencies: [hummingbird, "ServiceRuntime"])
-for (folder, executable) in services.dropFirst() {
+targets += service(
+    "Media", executable: "media",
+    dependencies: ["CTurboJPEG", "CSpng", "CWebP", .product(name: "Crypto", package: "swift-crypto")],
+    testDependencies: ["CWebP"])
+for (folder, executable) in services.dropFirst() where folder != "Media" {
     targets += service(folder, executable: executable)
 }
 

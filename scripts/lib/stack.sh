@@ -85,6 +85,9 @@ KINDRED_PACKAGES=(
     ca-certificates      # SwiftPM fetches dependencies over HTTPS
     openssl              # the local CA and certificate of the TLS listeners
     tzdata               # IANA time zones: profiles name theirs (Foundation reads /usr/share/zoneinfo)
+    libturbojpeg0-dev    # JPEG, linked by Shared/CTurboJPEG (the media service)
+    libspng-dev          # PNG, linked by Shared/CSpng
+    libwebp-dev          # WebP, linked by Shared/CWebP
 )
 
 KINDRED_PG_BIN=/usr/lib/postgresql/15/bin
