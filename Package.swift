@@ -146,7 +146,9 @@ targets += service(
     testDependencies: [hummingbird, "ServiceRuntime"])
 targets += service(
     "Media", executable: "media",
-    dependencies: ["CTurboJPEG", "CSpng", "CWebP", .product(name: "Crypto", package: "swift-crypto")],
+    dependencies: [
+        "CTurboJPEG", "CSpng", "CWebP", "OutboundHTTP", hummingbird, .product(name: "Crypto", package: "swift-crypto"),
+    ],
     testDependencies: ["CWebP"])
 for (folder, executable) in services.dropFirst() where folder != "Media" {
     targets += service(folder, executable: executable)

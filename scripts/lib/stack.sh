@@ -31,6 +31,8 @@
 #   KINDRED_AMQP_DIST_PORT   25672   (Erlang distribution port of the RabbitMQ node)
 #   KINDRED_AMQP_NODENAME    kindred@localhost
 #   KINDRED_<SERVICE>_HTTP_PORT  8080 (gateway) … 8085 (media)
+#   KINDRED_S3_PORT          9000    (a local S3-compatible store, moto's server from PyPI,
+#                                     which checks SigV4 signatures; the media tests use it)
 #
 # Nothing here ever connects to, or listens on, anything but 127.0.0.1 (and the
 # PostgreSQL unix socket inside the state folder).
@@ -108,6 +110,13 @@ _k_rmq_pid_file="$_k_rmq_dir/rabbitmq.pid"
 _k_rmq_running_file="$_k_rmq_dir/running.conf"
 _k_rmq_epmd_marker="$_k_rmq_dir/epmd-started-by-kindred"
 _k_tls_dir="$KINDRED_STATE_DIR/tls"
+_k_s3_dir="$KINDRED_STATE_DIR/s3"
+_k_s3_pid_file="$_k_s3_dir/moto.pid"
+_k_s3_credentials="$_k_s3_dir/credentials"
+KINDRED_S3_PORT=${KINDRED_S3_PORT:-9000}
+# moto's server, pinned: a local S3 (and IAM) that checks signatures like AWS does.
+KINDRED_S3_MOTO="moto[server]==5.1.22"
+KINDRED_S3_BUCKET=kindred-media-test
 
 # The unix socket path (dir + "/.s.PGSQL.<port>") must fit in sun_path (107 bytes).
 # Keep it in the state folder unless that is too deep, then fall back to /tmp.
@@ -120,6 +129,7 @@ fi
 # callers (scripts/test, scripts/run) stop only what they started.
 KINDRED_STARTED_PG=0
 KINDRED_STARTED_AMQP=0
+KINDRED_STARTED_S3=0
 
 # Secrets, loaded from $_k_secrets_file (never exported under these names).
 declare -gA _k_secrets=()
@@ -458,6 +468,10 @@ kindred_env_names() {
     echo KINDRED_JWT_SECRET
     echo KINDRED_TLS_CA_FILE
     echo KINDRED_AMQPS_PORT
+    echo KINDRED_TEST_S3_URL
+    echo KINDRED_TEST_S3_BUCKET
+    echo KINDRED_TEST_S3_ACCESS_KEY
+    echo KINDRED_TEST_S3_SECRET_KEY
 }
 
 kindred_export_env() {
@@ -475,6 +489,14 @@ kindred_export_env() {
     KINDRED_TLS_CA_FILE="$_k_tls_dir/ca.pem"
     export KINDRED_TEST_DATABASE_URL KINDRED_ADMIN_DATABASE_URL KINDRED_ADMIN_AMQP_URL KINDRED_JWT_SECRET
     export KINDRED_TLS_CA_FILE KINDRED_AMQPS_PORT
+    KINDRED_TEST_S3_URL="http://127.0.0.1:$KINDRED_S3_PORT"
+    KINDRED_TEST_S3_BUCKET=$KINDRED_S3_BUCKET
+    KINDRED_TEST_S3_ACCESS_KEY=""
+    KINDRED_TEST_S3_SECRET_KEY=""
+    if [[ -r "$_k_s3_credentials" ]]; then
+        read -r KINDRED_TEST_S3_ACCESS_KEY KINDRED_TEST_S3_SECRET_KEY <"$_k_s3_credentials" || true
+    fi
+    export KINDRED_TEST_S3_URL KINDRED_TEST_S3_BUCKET KINDRED_TEST_S3_ACCESS_KEY KINDRED_TEST_S3_SECRET_KEY
 }
 
 # Print `export NAME='value'` lines (values never contain a single quote: they are
@@ -904,6 +926,81 @@ _k_rmq_provision() {
 }
 
 # ---------------------------------------------------------------------------
+# The local S3-compatible store (moto's server)
+# ---------------------------------------------------------------------------
+
+_k_s3_pid() {
+    local pid
+    pid=$(cat "$_k_s3_pid_file" 2>/dev/null) || return 1
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *moto_server* ]] || return 1
+    echo "$pid"
+}
+
+# A virtual environment of its own under the state folder, made once.
+_k_s3_install() {
+    [[ -x "$_k_s3_dir/venv/bin/moto_server" ]] && return 0
+    kindred_log "installing $KINDRED_S3_MOTO (a local S3-compatible store) into $_k_s3_dir/venv"
+    mkdir -p "$_k_s3_dir"
+    python3 -m venv "$_k_s3_dir/venv" || kindred_die "python3 -m venv failed"
+    "$_k_s3_dir/venv/bin/pip" install -q --disable-pip-version-check "$KINDRED_S3_MOTO" ||
+        kindred_die "pip could not install $KINDRED_S3_MOTO"
+}
+
+# Starts moto's server on loopback with signature checks on: the first three requests
+# (an IAM user, its access key and its policy) are the only ones it takes unsigned. The
+# user's keys go to $_k_s3_credentials (mode 600), and the test bucket is made.
+_k_s3_launch() {
+    _k_s3_pid >/dev/null && return 0
+    _k_validate_port KINDRED_S3_PORT "$KINDRED_S3_PORT"
+    _k_require_free_port "$KINDRED_S3_PORT" KINDRED_S3_PORT
+    _k_s3_install
+    rm -f "$_k_s3_credentials"
+    (
+        export INITIAL_NO_AUTH_ACTION_COUNT=3
+        cd "$_k_s3_dir" && exec setsid "$_k_s3_dir/venv/bin/moto_server" -H 127.0.0.1 -p "$KINDRED_S3_PORT" \
+            >>"$_k_log_dir/s3.log" 2>&1
+    ) &
+    echo $! >"$_k_s3_pid_file"
+    local i
+    for i in $(seq 1 100); do
+        curl --noproxy '*' -s -o /dev/null --max-time 1 "http://127.0.0.1:$KINDRED_S3_PORT/moto-api/" && break
+        ((i < 100)) || kindred_die "the local S3 store did not start (log: $_k_log_dir/s3.log)"
+        sleep 0.2
+    done
+    (
+        umask 077
+        "$_k_s3_dir/venv/bin/python" - "$KINDRED_S3_PORT" "$KINDRED_S3_BUCKET" >"$_k_s3_credentials" <<'PYEOF'
+import json, sys
+import boto3
+port, bucket = sys.argv[1], sys.argv[2]
+endpoint = f"http://127.0.0.1:{port}"
+iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+iam.create_user(UserName="kindred-media")
+key = iam.create_access_key(UserName="kindred-media")["AccessKey"]
+iam.put_user_policy(UserName="kindred-media", PolicyName="s3", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+s3.create_bucket(Bucket=bucket)
+print(key["AccessKeyId"], key["SecretAccessKey"])
+PYEOF
+    ) || kindred_die "could not provision the local S3 store (log: $_k_log_dir/s3.log)"
+    KINDRED_STARTED_S3=1
+}
+
+_k_s3_stop() {
+    local pid
+    if pid=$(_k_s3_pid); then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$_k_s3_pid_file" "$_k_s3_credentials"
+}
+
+# ---------------------------------------------------------------------------
 # The stack
 # ---------------------------------------------------------------------------
 
@@ -923,8 +1020,9 @@ kindred_start_stack() {
     _k_pg_provision
     _k_rmq_wait
     _k_rmq_provision
+    _k_s3_launch
     _k_unlock
-    kindred_log "stack ready: PostgreSQL 127.0.0.1:$KINDRED_PG_PORT, RabbitMQ amqp://127.0.0.1:$KINDRED_AMQP_PORT/kindred"
+    kindred_log "stack ready: PostgreSQL 127.0.0.1:$KINDRED_PG_PORT, RabbitMQ amqp://127.0.0.1:$KINDRED_AMQP_PORT/kindred, S3 http://127.0.0.1:$KINDRED_S3_PORT"
 }
 
 # kindred_stop_stack: stop our RabbitMQ and PostgreSQL, if running.
@@ -979,6 +1077,10 @@ _k_stop_stack() { # ONLY_STARTED(0|1)
         _k_pg_stop
         KINDRED_STARTED_PG=0
     fi
+    if ((only_started == 0 || KINDRED_STARTED_S3 == 1)); then
+        _k_s3_stop
+        KINDRED_STARTED_S3=0
+    fi
     _k_unlock
 }
 
@@ -993,5 +1095,10 @@ kindred_stack_status() {
         echo "RabbitMQ:   running, pid $pid, node $KINDRED_AMQP_NODENAME ($(cat "$_k_rmq_running_file" 2>/dev/null || echo '?'))"
     else
         echo "RabbitMQ:   stopped"
+    fi
+    if pid=$(_k_s3_pid); then
+        echo "S3 (moto):  running, pid $pid, http://127.0.0.1:$KINDRED_S3_PORT"
+    else
+        echo "S3 (moto):  stopped"
     fi
 }
