@@ -54,7 +54,7 @@ public struct EnvelopeCodec: Sendable {
 
     /// Decodes only the header, checking the type is registered and the version accepted.
     public func decodeHeader(_ bytes: [UInt8]) throws(EnvelopeDecodingError) -> EnvelopeHeader {
-        if let (header, _) = EnvelopeJSON.header(of: bytes) {
+        if let (header, _, _) = EnvelopeJSON.header(of: bytes) {
             try check(header)
             return header
         }

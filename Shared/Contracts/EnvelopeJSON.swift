@@ -13,12 +13,22 @@ import Foundation
 /// which also says exactly what is wrong.
 enum EnvelopeJSON {
     static func encode<E: Event>(_ envelope: Envelope<E>, dataEncoder: JSONEncoder) throws -> [UInt8] {
-        let data = try dataEncoder.encode(envelope.data)
-        var writer = Writer(capacity: data.count + 420)
+        // Binary data is base64 in `data_base64`, which sorts after `data` would and before
+        // `datacontenttype`: the key order JSONEncoder writes either way.
+        let binary = (envelope.data as? any BinaryEvent).map { Data($0.bytes).base64EncodedData() }
+        let data = try binary.map { _ in Data() } ?? dataEncoder.encode(envelope.data)
+        var writer = Writer(capacity: (binary?.count ?? data.count) + 420)
         if let causation = envelope.causationid { writer.member("causationid", string: causation) }
         writer.member("correlationid", string: envelope.correlationid)
-        writer.key("data")
-        writer.bytes.append(contentsOf: data)
+        if let binary {
+            writer.key("data_base64")
+            writer.bytes.append(UInt8(ascii: "\""))
+            writer.bytes.append(contentsOf: binary)
+            writer.bytes.append(UInt8(ascii: "\""))
+        } else {
+            writer.key("data")
+            writer.bytes.append(contentsOf: data)
+        }
         writer.member("datacontenttype", string: envelope.datacontenttype)
         writer.key("dataversion")
         writer.bytes.append(contentsOf: String(envelope.dataversion).utf8)
@@ -36,15 +46,18 @@ enum EnvelopeJSON {
     /// The header of an envelope and where its `data` is, or nil for anything but the
     /// common case (see the type's comment). `datacontenttype` may be absent here, as the
     /// header allows; a whole envelope needs it.
-    static func header(of bytes: [UInt8]) -> (header: EnvelopeHeader, data: Range<Int>?)? {
+    static func header(of bytes: [UInt8]) -> (header: EnvelopeHeader, data: Range<Int>?, binary: Bool)? {
         guard let members = JSONScanner.members(in: bytes) else { return nil }
         var fields = Fields()
         for (key, value) in members {
             guard let field = Field(bytes[key]) else { continue }
             guard !fields.seen.contains(field) else { return nil }
             fields.seen.insert(field)
-            if field == .data {
+            if field == .data || field == .dataBase64 {
+                // One or the other, never both (CloudEvents).
+                guard fields.data == nil else { return nil }
                 fields.data = value
+                fields.binary = field == .dataBase64
                 continue
             }
             guard let parsed = Value(bytes, value) else { return nil }
@@ -67,23 +80,37 @@ enum EnvelopeJSON {
             subject: fields.strings[.subject], datacontenttype: fields.strings[.datacontenttype],
             dataversion: dataversion, correlationid: correlationid, causationid: fields.strings[.causationid],
             traceparent: fields.strings[.traceparent])
-        return (header, fields.data)
+        return (header, fields.data, fields.binary)
     }
 
     /// A whole envelope, or nil for anything but the common case, or `data` that does not
     /// decode as `E` (the slow path says why).
     static func decode<E: Event>(_: E.Type, from bytes: [UInt8], dataDecoder: JSONDecoder) -> Envelope<E>? {
-        guard let (header, range) = header(of: bytes), let range, let datacontenttype = header.datacontenttype,
-            let data = try? dataDecoder.decode(E.self, from: Data(bytes[range]))
+        guard let (header, range, isBinary) = header(of: bytes), let range,
+            let datacontenttype = header.datacontenttype
         else { return nil }
+        if let binary = E.self as? any BinaryEvent.Type {
+            // The base64 text between the quotes, decoded straight from the bytes; a member
+            // called `data` where `data_base64` is due (or the other way) goes the slow way.
+            guard isBinary, bytes[range].first == UInt8(ascii: "\""), range.count >= 2,
+                let decoded = Data(base64Encoded: Data(bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])),
+                let data = binary.init(bytes: Array(decoded)) as? E
+            else { return nil }
+            return Envelope(header: header, datacontenttype: datacontenttype, data: data)
+        }
+        guard !isBinary, let data = try? dataDecoder.decode(E.self, from: Data(bytes[range])) else {
+            return nil
+        }
         return Envelope(header: header, datacontenttype: datacontenttype, data: data)
     }
 
     private enum Field: CaseIterable {
         case specversion, id, source, type, time, subject, datacontenttype, dataversion, correlationid
-        case causationid, traceparent, data
+        case causationid, traceparent, data, dataBase64
 
-        private static let names: [(Field, [UInt8])] = allCases.map { ($0, Array("\($0)".utf8)) }
+        private static let names: [(Field, [UInt8])] = allCases.map {
+            ($0, Array(($0 == .dataBase64 ? "data_base64" : "\($0)").utf8))
+        }
 
         init?(_ key: ArraySlice<UInt8>) {
             guard let found = Self.names.first(where: { $0.1.elementsEqual(key) }) else { return nil }
@@ -98,6 +125,7 @@ enum EnvelopeJSON {
         var strings: [Field: String] = [:]
         var dataversion: Int?
         var data: Range<Int>?
+        var binary = false
     }
 
     /// A header attribute's value: a string without escapes, a whole number, or null.
