@@ -38,6 +38,10 @@ var targets: [Target] = [
     .target(
         name: "OutboundHTTP", dependencies: ["CCurl"], path: "Shared/OutboundHTTP",
         swiftSettings: swiftSettings),
+    // The signed media URLs the gateway mints and media checks.
+    .target(
+        name: "SignedURLs", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        path: "Shared/SignedURLs", swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
         dependencies: [
@@ -147,9 +151,10 @@ targets += service(
 targets += service(
     "Media", executable: "media",
     dependencies: [
-        "CTurboJPEG", "CSpng", "CWebP", "OutboundHTTP", hummingbird, .product(name: "Crypto", package: "swift-crypto"),
+        "CTurboJPEG", "CSpng", "CWebP", "OutboundHTTP", "SignedURLs", hummingbird,
+        .product(name: "Crypto", package: "swift-crypto"),
     ],
-    testDependencies: ["CWebP"])
+    testDependencies: ["CWebP", "SignedURLs"])
 for (folder, executable) in services.dropFirst() where folder != "Media" {
     targets += service(folder, executable: executable)
 }

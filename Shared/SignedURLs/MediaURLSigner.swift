@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+
+/// Signed, expiring URLs to media's origin: `<base>/media/<photoId>/<variant>?exp=…&kid=…&sig=…`,
+/// the signature an HMAC-SHA256 over photo, variant and expiry with the key `kid` names.
+/// The gateway mints them whenever an answer includes photos; media checks them. They
+/// share the keys (`KINDRED_MEDIA_URL_KEYS`), nobody else has them; two keys are accepted
+/// while one replaces the other, and only the signing key signs.
+public struct MediaURLSigner: Sendable {
+    public enum Variant: String, Sendable, CaseIterable {
+        case display, thumbnail
+    }
+
+    public enum Refusal: Error, Equatable, Sendable {
+        case malformed, unknownKey, badSignature, expired
+    }
+
+    /// Key id → secret bytes.
+    public let keys: [String: [UInt8]]
+    public let signingKeyID: String
+
+    public init(keys: [String: [UInt8]], signingKeyID: String) {
+        self.keys = keys
+        self.signingKeyID = signingKeyID
+    }
+
+    /// Reads `KINDRED_MEDIA_URL_KEYS` (`kid:hex,kid:hex`, at least 32 bytes each) and
+    /// `KINDRED_MEDIA_URL_KEY_ID` (the one that signs, which must be among them).
+    public init(keysText: String, signingKeyID: String) throws {
+        var keys: [String: [UInt8]] = [:]
+        for entry in keysText.split(separator: ",") {
+            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
+                let secret = Self.hexBytes(parts[1]), secret.count >= 32
+            else {
+                throw MediaURLKeyError(
+                    "KINDRED_MEDIA_URL_KEYS must be kid:hex pairs of at least 32 bytes each, separated by commas")
+            }
+            keys[parts[0]] = secret
+        }
+        guard keys[signingKeyID] != nil else {
+            throw MediaURLKeyError("KINDRED_MEDIA_URL_KEY_ID '\(signingKeyID)' is not among KINDRED_MEDIA_URL_KEYS")
+        }
+        self.init(keys: keys, signingKeyID: signingKeyID)
+    }
+
+    /// The path and query of a URL valid until `expires` (whole seconds since 1970).
+    public func path(photoID: UUID, variant: Variant, expires: Int64) -> String {
+        let signature = Self.signature(
+            photoID: photoID, variant: variant, expires: expires, key: keys[signingKeyID] ?? [])
+        return
+            "/media/\(photoID.uuidString.lowercased())/\(variant.rawValue)?exp=\(expires)&kid=\(signingKeyID)&sig=\(signature)"
+    }
+
+    /// Checks a URL's parts, as the origin got them.
+    public func verify(
+        photoID: UUID, variant: Variant, expires: String?, keyID: String?, signature: String?, now: Date
+    ) -> Result<Int64, Refusal> {
+        guard let expiresText = expires, let expiry = Int64(expiresText), let keyID, let signature,
+            let given = Self.hexBytes(signature), given.count == 32
+        else { return .failure(.malformed) }
+        guard let key = keys[keyID] else { return .failure(.unknownKey) }
+        let message = Self.message(photoID: photoID, variant: variant, expires: expiry)
+        // isValidAuthenticationCode compares in constant time.
+        guard HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: message, using: SymmetricKey(data: key))
+        else { return .failure(.badSignature) }
+        guard Int64(now.timeIntervalSince1970) < expiry else { return .failure(.expired) }
+        return .success(expiry)
+    }
+
+    static func message(photoID: UUID, variant: Variant, expires: Int64) -> [UInt8] {
+        Array("\(photoID.uuidString.lowercased())\n\(variant.rawValue)\n\(expires)".utf8)
+    }
+
+    static func signature(photoID: UUID, variant: Variant, expires: Int64, key: [UInt8]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(
+            for: message(photoID: photoID, variant: variant, expires: expires), using: SymmetricKey(data: key))
+        return code.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x61...0x66: byte - 0x61 + 10
+        case 0x41...0x46: byte - 0x41 + 10
+        default: nil
+        }
+    }
+}
+
+/// A media URL key setting that cannot be used.
+public struct MediaURLKeyError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
