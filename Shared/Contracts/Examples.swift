@@ -154,6 +154,43 @@ extension UserUnblocked: ExampleProviding {
 extension AccountRoleChanged: ExampleProviding {
     public static var example: Self { .init(email: "moderator@example.com", role: .moderator, granted: true) }
 }
+private let examplePhoto = UUID(uuidString: "5C9E1F0A-7B2D-4E3F-9A81-2D64C7B0E913") ?? UUID()
+extension PhotoUploadRequested: ExampleProviding {
+    /// The smallest GIF there is: an example of bytes, which media would refuse.
+    public static var example: Self { .init(bytes: Array("GIF89a".utf8)) }
+}
+extension PhotoAccepted: ExampleProviding {
+    public static var example: Self { .init(photoId: examplePhoto, status: .processing) }
+}
+extension PhotoUploaded: ExampleProviding {
+    public static var example: Self {
+        .init(userId: exampleUser, photoId: examplePhoto, uploadedAt: exampleTime, sequence: 1)
+    }
+}
+extension PhotoApproved: ExampleProviding {
+    public static var example: Self {
+        .init(userId: exampleUser, photoId: examplePhoto, position: 0, approvedAt: exampleTime, sequence: 2)
+    }
+}
+extension PhotoRejected: ExampleProviding {
+    public static var example: Self {
+        .init(
+            userId: exampleUser, photoId: examplePhoto, code: "too-small", reason: "200×200 is too small",
+            rejectedAt: exampleTime, sequence: 2)
+    }
+}
+extension PhotosListRequested: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser) }
+}
+extension PhotosListed: ExampleProviding {
+    public static var example: Self {
+        .init(photos: [
+            PhotoSummary(
+                photoId: examplePhoto, userId: exampleUser, status: .approved, position: 0, reason: nil, width: 1200,
+                height: 900, uploadedAt: exampleTime)
+        ])
+    }
+}
 extension RequestFailed: ExampleProviding {
     public static var example: Self {
         .init(

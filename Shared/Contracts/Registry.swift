@@ -103,6 +103,13 @@ public enum EventRegistry {
         EventDescriptor(UserBlocked.self, role: .fact, producer: .matching, consumers: [.profile]),
         EventDescriptor(UserUnblocked.self, role: .fact, producer: .matching, consumers: [.profile]),
         EventDescriptor(AccountRoleChanged.self, role: .fact, producer: .gateway, consumers: [.gateway]),
+        EventDescriptor(PhotoUploadRequested.self, role: .request, producer: .gateway, consumers: [.media]),
+        EventDescriptor(PhotoAccepted.self, role: .reply, producer: .media),
+        EventDescriptor(PhotoUploaded.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(PhotoApproved.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(PhotoRejected.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(PhotosListRequested.self, role: .request, producer: .gateway, consumers: [.media]),
+        EventDescriptor(PhotosListed.self, role: .reply, producer: .media),
         EventDescriptor(RequestFailed.self, role: .reply, producer: .profile, acceptedVersions: [1, 2]),
     ]
 

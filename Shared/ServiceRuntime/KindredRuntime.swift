@@ -4,6 +4,7 @@ import Logging
 import Messaging
 import Persistence
 import Prometheus
+import Synchronization
 
 /// Everything a running service shares: its configuration, database pool, broker
 /// connections, outbox relay and readiness.
@@ -25,6 +26,7 @@ public final class KindredRuntime: Sendable {
     public let relay: OutboxRelay
     public let readiness: Readiness
     public let metrics: PrometheusCollectorRegistry
+    private let commitListeners = CommitListeners()
 
     public init(configuration: ServiceConfiguration, logger: Logger, metrics: PrometheusCollectorRegistry) {
         self.configuration = configuration
@@ -66,8 +68,30 @@ public final class KindredRuntime: Sendable {
         return result
     }
 
-    /// Runs handlers: on the real clock, waking the relay after each commit.
+    /// Runs handlers: on the real clock, waking the relay (and whatever `afterCommit`
+    /// added) after each commit.
     package var handlerRunner: HandlerRunner {
-        HandlerRunner(pool: pool, service: service, wake: { [relay] in relay.wake() })
+        HandlerRunner(
+            pool: pool, service: service,
+            wake: { [relay, commitListeners] in
+                relay.wake()
+                commitListeners.notify()
+            })
+    }
+
+    /// Adds something to wake after every commit of a handler (a worker that picks up what
+    /// handlers leave for it), besides the relay.
+    public func afterCommit(_ wake: @escaping @Sendable () -> Void) { commitListeners.add(wake) }
+}
+
+/// What `KindredRuntime.afterCommit` collected; added to while a service is built, called
+/// after each handler's commit.
+final class CommitListeners: Sendable {
+    private let listeners = Mutex<[@Sendable () -> Void]>([])
+
+    func add(_ listener: @escaping @Sendable () -> Void) { listeners.withLock { $0.append(listener) } }
+
+    func notify() {
+        for listener in listeners.withLock({ $0 }) { listener() }
     }
 }

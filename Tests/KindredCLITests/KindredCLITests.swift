@@ -533,8 +533,13 @@ struct BrokerPermissionsTests {
 
     @Test("each service publishes the types it produces and binds the types it consumes, nothing else")
     func derivedFromTheRegistry() {
+        let payment = BrokerPermissions.of(.payment)
+        #expect(payment.topicWrite == "^$" && payment.topicRead == "^$", "no events yet")
         let media = BrokerPermissions.of(.media)
-        #expect(media.topicWrite == "^$" && media.topicRead == "^$")
+        #expect(
+            media.topicWrite.contains("PhotoApproved") && !media.topicWrite.contains("PhotoAccepted"),
+            "replies are not routed")
+        #expect(media.topicRead.contains("PhotoUploadRequested") && !media.topicRead.contains("PhotoApproved"))
         let profile = BrokerPermissions.of(.profile)
         #expect(profile.topicWrite.contains("UserSuspended") && !profile.topicWrite.contains("ProfileFound"))
         #expect(profile.topicRead.contains("UserRegistered") && !profile.topicRead.contains("UserSuspended"))

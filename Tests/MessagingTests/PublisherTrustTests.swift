@@ -80,6 +80,6 @@ extension MessagingTests {
         #expect(
             EventRegistry.trustedPublishers(of: "UserRegistered", consumer: .profile, operator: "kindred_admin")
                 == ["kindred_gateway", "kindred_profile", "kindred_admin"])
-        #expect(EventRegistry.trustedRepliers(to: .gateway) == ["kindred_profile"])
+        #expect(EventRegistry.trustedRepliers(to: .gateway) == ["kindred_media", "kindred_profile"])
     }
 }

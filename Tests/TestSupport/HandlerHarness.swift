@@ -100,6 +100,18 @@ public struct HandlerHarness: Sendable {
     /// Removes the scratch database.
     public func drop() async { await database.drop() }
 
+    /// Every event of a type in the outbox so far, oldest first: what work outside a
+    /// handler (a background worker) published.
+    public func published<E: Event>(_: E.Type) async throws -> [Envelope<E>] {
+        let bodies = try await pool.withConnection { connection in
+            try connection.execute(
+                "SELECT body FROM outbox WHERE event_type = $1 ORDER BY position", [E.eventType.rawValue]
+            ).rows.compactMap { $0.string("body") }
+        }
+        let codec = EnvelopeCodec()
+        return try bodies.map { try codec.decode(E.self, from: Array($0.utf8)) }
+    }
+
     private func lastOutboxPosition() async throws -> Int64 {
         try await pool.withConnection { connection -> Int64 in
             let row = try connection.execute("SELECT COALESCE(max(position), 0) AS position FROM outbox").first

@@ -958,9 +958,10 @@ _k_s3_launch() {
     rm -f "$_k_s3_credentials"
     (
         export INITIAL_NO_AUTH_ACTION_COUNT=3
+        # 9>&-: the server must not hold the stack's lock for as long as it runs.
         cd "$_k_s3_dir" && exec setsid "$_k_s3_dir/venv/bin/moto_server" -H 127.0.0.1 -p "$KINDRED_S3_PORT" \
-            >>"$_k_log_dir/s3.log" 2>&1
-    ) &
+            >>"$_k_log_dir/s3.log" 2>&1 </dev/null 9>&-
+    ) 9>&- &
     echo $! >"$_k_s3_pid_file"
     local i
     for i in $(seq 1 100); do

@@ -1,0 +1,144 @@
+import Contracts
+import Foundation
+import Logging
+import Persistence
+import ServiceLifecycle
+import ServiceRuntime
+
+/// Turns uploads into variants, one photo at a time: claims the oldest processing photo
+/// (a lease, so that a worker that dies leaves it to another after `leaseSeconds`), runs
+/// `PhotoProcessor` off the cooperative pool, stores the variants, then in one transaction
+/// records the outcome, drops the upload and appends `PhotoApproved` or `PhotoRejected`.
+/// Blobs are content-addressed, so a photo processed twice after a crash stores the same
+/// ones. It wakes after every handler's commit, and polls every second for what other
+/// instances left.
+public final class PhotoProcessingWorker: Service, Sendable {
+    let pool: DatabasePool
+    /// Wakes the outbox relay after a commit.
+    let committed: @Sendable () -> Void
+    let logger: Logger
+    let blobs: any BlobStore
+    let autoApprove: Bool
+    let now: @Sendable () -> Date
+    let leaseSeconds: Int
+    private let wakeups: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+
+    init(
+        pool: DatabasePool, committed: @escaping @Sendable () -> Void, logger: Logger, blobs: any BlobStore,
+        autoApprove: Bool, leaseSeconds: Int = 60, now: @escaping @Sendable () -> Date
+    ) {
+        self.pool = pool
+        self.committed = committed
+        self.logger = logger
+        self.blobs = blobs
+        self.autoApprove = autoApprove
+        self.leaseSeconds = leaseSeconds
+        self.now = now
+        (wakeups, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func wake() { wakeContinuation.yield() }
+
+    public func run() async throws {
+        let ticker = wakeContinuation
+        let tick = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                ticker.yield()
+            }
+        }
+        defer { tick.cancel() }
+        for await _ in wakeups.cancelOnGracefulShutdown() {
+            do {
+                while try await processNext() {}
+            } catch {
+                logger.warning("photo processing failed; it is tried again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Processes the next photo waiting; false if there was none.
+    @discardableResult
+    func processNext() async throws -> Bool {
+        let (leaseSeconds, time) = (self.leaseSeconds, now())
+        guard
+            let (photo, upload) = try await pool.transaction({
+                try PhotoStore.claimNext(lease: leaseSeconds, now: time, on: $0)
+            })
+        else { return false }
+        let outcome = await Self.offPool { PhotoProcessor.process(upload) }
+        switch outcome {
+        case .success(let processed):
+            let displayKey = BlobKey.of(processed.display.bytes)
+            let thumbnailKey = BlobKey.of(processed.thumbnail.bytes)
+            try await blobs.put(processed.display.bytes, key: displayKey, contentType: "image/jpeg")
+            try await blobs.put(processed.thumbnail.bytes, key: thumbnailKey, contentType: "image/jpeg")
+            try await record(photo, processed: processed, displayKey: displayKey, thumbnailKey: thumbnailKey)
+        case .failure(let rejection):
+            try await reject(photo, code: rejection.code.rawValue, reason: rejection.reason, hash: nil)
+        }
+        return true
+    }
+
+    private func record(_ photo: PhotoStore.Photo, processed: ProcessedPhoto, displayKey: String, thumbnailKey: String)
+        async throws
+    {
+        let (time, autoApprove) = (now(), self.autoApprove)
+        let blocked = try await pool.withConnection {
+            try PhotoStore.isBlocked(hash: processed.differenceHash, distance: PhotoRules.blockedHashDistance, on: $0)
+        }
+        if blocked {
+            try await reject(
+                photo, code: PhotoRejection.Code.blocked.rawValue,
+                reason: "a copy of a photo that was rejected before", hash: processed.differenceHash)
+            return
+        }
+        try await pool.transaction { database in
+            guard
+                let done = try PhotoStore.finishProcessing(
+                    id: photo.id, status: autoApprove ? .approved : .pendingReview, processed: processed,
+                    displayKey: displayKey, thumbnailKey: thumbnailKey, at: time, on: database),
+                done.status == .approved
+            else { return }
+            let approved = PhotoApproved(
+                userId: done.userID, photoId: done.id, position: done.position, approvedAt: time,
+                sequence: try PhotoStore.nextSequence(userID: done.userID, on: database))
+            try Outbox.append(
+                Envelope(
+                    source: .media, time: time, subject: done.userID.uuidString, data: approved,
+                    correlationID: "photo-\(done.id.uuidString.lowercased())"),
+                on: database)
+        }
+        committed()
+    }
+
+    /// Rejects a photo with its reason; a photo rejected for what it shows (not for being
+    /// broken) has its hash blocked, so that a near copy is rejected too.
+    private func reject(_ photo: PhotoStore.Photo, code: String, reason: String, hash: UInt64?) async throws {
+        let time = now()
+        try await pool.transaction { database in
+            guard let rejected = try PhotoStore.reject(id: photo.id, code: code, reason: reason, at: time, on: database)
+            else { return }
+            if let hash, code == PhotoRejection.Code.blocked.rawValue {
+                try PhotoStore.block(photoID: rejected.id, hash: hash, at: time, on: database)
+            }
+            let event = PhotoRejected(
+                userId: rejected.userID, photoId: rejected.id, code: code, reason: reason, rejectedAt: time,
+                sequence: try PhotoStore.nextSequence(userID: rejected.userID, on: database))
+            try Outbox.append(
+                Envelope(
+                    source: .media, time: time, subject: rejected.userID.uuidString, data: event,
+                    correlationID: "photo-\(rejected.id.uuidString.lowercased())"),
+                on: database)
+        }
+        committed()
+    }
+
+    /// CPU work on a Dispatch thread: the service's event loops also run its tasks.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+}

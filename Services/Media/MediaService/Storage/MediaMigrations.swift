@@ -1,0 +1,57 @@
+import Persistence
+
+/// The media service's own schema, in the `kindred_media` database.
+enum MediaMigrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1, name: "photos",
+            sql: """
+                CREATE TABLE photos (
+                    id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL,
+                    status text NOT NULL
+                        CHECK (status IN ('processing', 'pending-review', 'approved', 'rejected', 'removed')),
+                    position integer NOT NULL,
+                    -- SHA-256 of the upload (exact copies of the user's own photos are refused).
+                    sha256 text NOT NULL,
+                    -- The 64-bit difference hash of the pixels, once processed.
+                    dhash bigint,
+                    reason_code text,
+                    reason text,
+                    display_key text,
+                    display_width integer,
+                    display_height integer,
+                    thumbnail_key text,
+                    thumbnail_width integer,
+                    thumbnail_height integer,
+                    -- A processing worker's claim: another takes the photo once it has passed.
+                    lease_until timestamptz,
+                    uploaded_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                );
+                CREATE INDEX photos_by_user ON photos (user_id, position) WHERE status <> 'removed';
+                CREATE UNIQUE INDEX photos_one_copy_per_user ON photos (user_id, sha256)
+                    WHERE status NOT IN ('removed', 'rejected');
+                CREATE INDEX photos_processing ON photos (uploaded_at) WHERE status = 'processing';
+
+                -- The upload until it is processed; never served, deleted with the processing.
+                CREATE TABLE photo_originals (
+                    photo_id uuid PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,
+                    bytes bytea NOT NULL
+                );
+
+                -- Difference hashes of rejected photos: a near copy is rejected again, by anyone.
+                CREATE TABLE blocked_photo_hashes (
+                    photo_id uuid PRIMARY KEY,
+                    dhash bigint NOT NULL,
+                    blocked_at timestamptz NOT NULL
+                );
+
+                -- Each user's photo sequence, shared by all their photo events.
+                CREATE TABLE photo_sequences (
+                    user_id uuid PRIMARY KEY,
+                    sequence bigint NOT NULL
+                );
+                """)
+    ]
+}

@@ -1,0 +1,186 @@
+import Contracts
+import Foundation
+import Persistence
+
+/// The SQL of `photos`, `photo_originals`, `blocked_photo_hashes` and `photo_sequences`.
+enum PhotoStore {
+    struct Photo: Sendable, Equatable {
+        var id: UUID
+        var userID: UUID
+        var status: PhotoStatus
+        var position: Int
+        var reasonCode: String?
+        var reason: String?
+        var displayKey: String?
+        var thumbnailKey: String?
+        var width: Int?
+        var height: Int?
+        var uploadedAt: Date
+
+        var summary: PhotoSummary {
+            PhotoSummary(
+                photoId: id, userId: userID, status: status, position: position, reason: reason, width: width,
+                height: height, uploadedAt: uploadedAt)
+        }
+    }
+
+    private static let columns = """
+        id, user_id, status, position, reason_code, reason, display_key, thumbnail_key, display_width,
+        display_height, uploaded_at
+        """
+
+    /// Holds the user's photos still until the transaction ends (counting and positions).
+    static func lockUser(_ userID: UUID, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            prepared: "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 1)) AS locked", [userID])
+    }
+
+    /// The user's photos that are not removed, processing ones included.
+    static func count(userID: UUID, on connection: DatabaseConnection) throws -> Int {
+        try connection.execute(
+            prepared: "SELECT count(*) AS n FROM photos WHERE user_id = $1 AND status NOT IN ('removed', 'rejected')",
+            [userID]
+        ).first?.int("n") ?? 0
+    }
+
+    static func hasCopy(userID: UUID, sha256: String, on connection: DatabaseConnection) throws -> Bool {
+        try connection.execute(
+            prepared: """
+                SELECT 1 AS found FROM photos
+                WHERE user_id = $1 AND sha256 = $2 AND status NOT IN ('removed', 'rejected')
+                """, [userID, sha256]
+        ).first != nil
+    }
+
+    /// A new photo, processing, last in the user's order, with its upload kept until processed.
+    static func insert(
+        id: UUID, userID: UUID, sha256: String, upload: [UInt8], at time: Date, on connection: DatabaseConnection
+    ) throws -> Photo? {
+        let rows = try connection.execute(
+            prepared: """
+                INSERT INTO photos (id, user_id, status, position, sha256, uploaded_at, updated_at)
+                VALUES ($1, $2, 'processing',
+                    (SELECT coalesce(max(position) + 1, 0) FROM photos WHERE user_id = $2 AND status <> 'removed'),
+                    $3, $4, $4)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING \(columns)
+                """, [id, userID, sha256, time])
+        guard let photo = rows.first.flatMap(photo) else { return nil }
+        try connection.execute(
+            prepared: "INSERT INTO photo_originals (photo_id, bytes) VALUES ($1, decode($2, 'base64'))",
+            [id, Data(upload).base64EncodedString()])
+        return photo
+    }
+
+    static func find(id: UUID, on connection: DatabaseConnection) throws -> Photo? {
+        try connection.execute(prepared: "SELECT \(columns) FROM photos WHERE id = $1", [id]).first.flatMap(photo)
+    }
+
+    static func list(userID: UUID, on connection: DatabaseConnection) throws -> [Photo] {
+        try connection.execute(
+            prepared: "SELECT \(columns) FROM photos WHERE user_id = $1 AND status <> 'removed' ORDER BY position, id",
+            [userID]
+        ).rows.compactMap(photo)
+    }
+
+    /// Claims the oldest photo waiting to be processed whose claim (if any) has run out,
+    /// for `lease` seconds; returns it with its upload.
+    static func claimNext(lease: Int, now: Date, on connection: DatabaseConnection) throws -> (Photo, [UInt8])? {
+        guard
+            let claimed = try connection.execute(
+                prepared: """
+                    UPDATE photos SET lease_until = $1::timestamptz + make_interval(secs => $2::integer)
+                    WHERE id = (
+                        SELECT id FROM photos
+                        WHERE status = 'processing' AND (lease_until IS NULL OR lease_until < $1)
+                        ORDER BY uploaded_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING \(columns)
+                    """, [now, lease]
+            ).first.flatMap(photo)
+        else { return nil }
+        let original = try connection.execute(
+            prepared: "SELECT encode(bytes, 'base64') AS upload FROM photo_originals WHERE photo_id = $1", [claimed.id]
+        ).first?.string("upload")
+        let bytes =
+            original.flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }.map(Array.init) ?? []
+        return (claimed, bytes)
+    }
+
+    /// Records what processing found: the variants, and the photo's next status; the upload goes.
+    static func finishProcessing(
+        id: UUID, status: PhotoStatus, processed: ProcessedPhoto, displayKey: String, thumbnailKey: String,
+        at time: Date, on connection: DatabaseConnection
+    ) throws -> Photo? {
+        let photo = try connection.execute(
+            prepared: """
+                UPDATE photos SET status = $2, dhash = $3::bigint, display_key = $4, display_width = $5::integer,
+                    display_height = $6::integer, thumbnail_key = $7, thumbnail_width = $8::integer,
+                    thumbnail_height = $9::integer, lease_until = NULL, updated_at = $10
+                WHERE id = $1 AND status = 'processing'
+                RETURNING \(columns)
+                """,
+            [
+                id, status.rawValue, Int64(bitPattern: processed.differenceHash), displayKey, processed.display.width,
+                processed.display.height, thumbnailKey, processed.thumbnail.width, processed.thumbnail.height, time,
+            ]
+        ).first.flatMap(photo)
+        try connection.execute(prepared: "DELETE FROM photo_originals WHERE photo_id = $1", [id])
+        return photo
+    }
+
+    /// Rejects a photo (by its checks or a moderator); the upload goes.
+    static func reject(id: UUID, code: String, reason: String, at time: Date, on connection: DatabaseConnection) throws
+        -> Photo?
+    {
+        let photo = try connection.execute(
+            prepared: """
+                UPDATE photos SET status = 'rejected', reason_code = $2, reason = $3, lease_until = NULL, updated_at = $4
+                WHERE id = $1 AND status IN ('processing', 'pending-review', 'approved')
+                RETURNING \(columns)
+                """, [id, code, reason, time]
+        ).first.flatMap(photo)
+        try connection.execute(prepared: "DELETE FROM photo_originals WHERE photo_id = $1", [id])
+        return photo
+    }
+
+    /// Whether a difference hash is within `distance` bits of a blocked one.
+    static func isBlocked(hash: UInt64, distance: Int, on connection: DatabaseConnection) throws -> Bool {
+        try connection.execute(
+            prepared: """
+                SELECT 1 AS found FROM blocked_photo_hashes
+                WHERE bit_count((dhash # $1::bigint)::bit(64)) <= $2::integer LIMIT 1
+                """, [Int64(bitPattern: hash), distance]
+        ).first != nil
+    }
+
+    static func block(photoID: UUID, hash: UInt64, at time: Date, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            prepared: """
+                INSERT INTO blocked_photo_hashes (photo_id, dhash, blocked_at) VALUES ($1, $2::bigint, $3)
+                ON CONFLICT (photo_id) DO NOTHING
+                """, [photoID, Int64(bitPattern: hash), time])
+    }
+
+    /// The user's next photo sequence.
+    static func nextSequence(userID: UUID, on connection: DatabaseConnection) throws -> Int64 {
+        try connection.execute(
+            prepared: """
+                INSERT INTO photo_sequences (user_id, sequence) VALUES ($1, 1)
+                ON CONFLICT (user_id) DO UPDATE SET sequence = photo_sequences.sequence + 1
+                RETURNING sequence
+                """, [userID]
+        ).first?.int64("sequence") ?? 1
+    }
+
+    private static func photo(_ row: Row) -> Photo? {
+        guard let id = row.uuid("id"), let userID = row.uuid("user_id"),
+            let status = row.string("status").flatMap(PhotoStatus.init(rawValue:)), let position = row.int("position"),
+            let uploadedAt = row.date("uploaded_at")
+        else { return nil }
+        return Photo(
+            id: id, userID: userID, status: status, position: position, reasonCode: row.string("reason_code"),
+            reason: row.string("reason"), displayKey: row.string("display_key"),
+            thumbnailKey: row.string("thumbnail_key"), width: row.int("display_width"),
+            height: row.int("display_height"), uploadedAt: uploadedAt)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// Where a photo is in its life: processing → pending-review → approved | rejected, and removed.
+public enum PhotoStatus: String, Codable, Sendable, CaseIterable {
+    case processing
+    case pendingReview = "pending-review"
+    case approved, rejected, removed
+}
+
+/// The rules of photos that the gateway and media both need.
+public enum PhotoLimits {
+    /// Bytes of an upload, at most: 10 MB (its base64 in `data_base64` stays under the
+    /// services' 16 MiB message limit).
+    public static let maxUploadBytes = 10 * 1024 * 1024
+    public static let maxPhotosPerUser = 6
+    /// The media types an upload may say it is (media trusts only the bytes).
+    public static let uploadTypes = ["image/jpeg", "image/png", "image/webp"]
+}
+
+/// The gateway hands media a user's upload: the bytes in `data_base64`, the type the
+/// client claimed as `datacontenttype`, the user as `subject`; the request's id is the
+/// new photo's id, so a redelivered upload is the same photo.
+public struct PhotoUploadRequested: BinaryEvent, RequestEvent {
+    public typealias Reply = PhotoAccepted
+    public static let eventType: EventType = "PhotoUploadRequested"
+    public static let dataVersion = 1
+
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// The answer to `PhotoUploadRequested`: taken, and processing.
+public struct PhotoAccepted: Event {
+    public static let eventType: EventType = "PhotoAccepted"
+    public static let dataVersion = 1
+
+    public var photoId: UUID
+    public var status: PhotoStatus
+
+    public init(photoId: UUID, status: PhotoStatus) {
+        self.photoId = photoId
+        self.status = status
+    }
+}
+
+/// A photo of a user, as its owner (or a moderator) sees it listed.
+public struct PhotoSummary: Codable, Sendable, Equatable {
+    public var photoId: UUID
+    public var userId: UUID
+    public var status: PhotoStatus
+    /// 0 for the primary photo, then 1, 2 …, among the user's photos that are not removed.
+    public var position: Int
+    /// Why it was rejected, for a rejected photo.
+    public var reason: String?
+    public var width: Int?
+    public var height: Int?
+    public var uploadedAt: Date
+
+    public init(
+        photoId: UUID, userId: UUID, status: PhotoStatus, position: Int, reason: String?, width: Int?, height: Int?,
+        uploadedAt: Date
+    ) {
+        self.photoId = photoId
+        self.userId = userId
+        self.status = status
+        self.position = position
+        self.reason = reason
+        self.width = width
+        self.height = height
+        self.uploadedAt = uploadedAt
+    }
+}
+
+/// A photo was taken for processing.
+public struct PhotoUploaded: SequencedEvent {
+    public static let eventType: EventType = "PhotoUploaded"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoId: UUID
+    public var uploadedAt: Date
+    /// The user's photo sequence (every photo event of the user counts).
+    public var sequence: Int64
+
+    public init(userId: UUID, photoId: UUID, uploadedAt: Date, sequence: Int64) {
+        self.userId = userId
+        self.photoId = photoId
+        self.uploadedAt = uploadedAt
+        self.sequence = sequence
+    }
+}
+
+/// A photo may be shown.
+public struct PhotoApproved: SequencedEvent {
+    public static let eventType: EventType = "PhotoApproved"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoId: UUID
+    public var position: Int
+    public var approvedAt: Date
+    public var sequence: Int64
+
+    public init(userId: UUID, photoId: UUID, position: Int, approvedAt: Date, sequence: Int64) {
+        self.userId = userId
+        self.photoId = photoId
+        self.position = position
+        self.approvedAt = approvedAt
+        self.sequence = sequence
+    }
+}
+
+/// A photo was rejected, by its checks or by a moderator.
+public struct PhotoRejected: SequencedEvent {
+    public static let eventType: EventType = "PhotoRejected"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoId: UUID
+    /// Machine-readable: `unsupported-type`, `corrupt`, `too-small`, `too-large`,
+    /// `polyglot`, `blocked`, `moderator`.
+    public var code: String
+    public var reason: String
+    public var rejectedAt: Date
+    public var sequence: Int64
+
+    public init(userId: UUID, photoId: UUID, code: String, reason: String, rejectedAt: Date, sequence: Int64) {
+        self.userId = userId
+        self.photoId = photoId
+        self.code = code
+        self.reason = reason
+        self.rejectedAt = rejectedAt
+        self.sequence = sequence
+    }
+}
+
+/// The gateway asks for a user's own photos (`GET /v1/media/photos`).
+public struct PhotosListRequested: RequestEvent {
+    public typealias Reply = PhotosListed
+    public static let eventType: EventType = "PhotosListRequested"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+
+    public init(userId: UUID) { self.userId = userId }
+}
+
+/// The answer to `PhotosListRequested`: the photos that are not removed, in order.
+public struct PhotosListed: Event {
+    public static let eventType: EventType = "PhotosListed"
+    public static let dataVersion = 1
+
+    public var photos: [PhotoSummary]
+
+    public init(photos: [PhotoSummary]) { self.photos = photos }
+}
