@@ -154,7 +154,7 @@ targets += service(
         "CTurboJPEG", "CSpng", "CWebP", "OutboundHTTP", "SignedURLs", hummingbird,
         .product(name: "Crypto", package: "swift-crypto"),
     ],
-    testDependencies: ["CWebP", "SignedURLs"])
+    testDependencies: ["CWebP", "SignedURLs", hummingbird])
 for (folder, executable) in services.dropFirst() where folder != "Media" {
     targets += service(folder, executable: executable)
 }

@@ -191,6 +191,20 @@ extension PhotosListed: ExampleProviding {
         ])
     }
 }
+extension PhotosReorderRequested: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, photoIds: [examplePhoto]) }
+}
+extension PhotosReordered: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, photoIds: [examplePhoto], sequence: 3) }
+}
+extension PhotoRemovalRequested: ExampleProviding {
+    public static var example: Self { .init(userId: exampleUser, photoId: examplePhoto) }
+}
+extension PhotoRemoved: ExampleProviding {
+    public static var example: Self {
+        .init(userId: exampleUser, photoId: examplePhoto, removedAt: exampleTime, sequence: 4)
+    }
+}
 extension RequestFailed: ExampleProviding {
     public static var example: Self {
         .init(

@@ -155,3 +155,69 @@ public struct PhotosListed: Event {
 
     public init(photos: [PhotoSummary]) { self.photos = photos }
 }
+
+/// The gateway asks to put a user's photos in a new order (`PUT /v1/media/photos/order`):
+/// every photo of theirs that is not removed or rejected, each once; the first is the primary.
+public struct PhotosReorderRequested: RequestEvent {
+    public typealias Reply = PhotosReordered
+    public static let eventType: EventType = "PhotosReorderRequested"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoIds: [UUID]
+
+    public init(userId: UUID, photoIds: [UUID]) {
+        self.userId = userId
+        self.photoIds = photoIds
+    }
+}
+
+/// A user's photos are in a new order (the first is the primary). Also the answer to
+/// `PhotosReorderRequested`.
+public struct PhotosReordered: SequencedEvent {
+    public static let eventType: EventType = "PhotosReordered"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoIds: [UUID]
+    public var sequence: Int64
+
+    public init(userId: UUID, photoIds: [UUID], sequence: Int64) {
+        self.userId = userId
+        self.photoIds = photoIds
+        self.sequence = sequence
+    }
+}
+
+/// The gateway asks to remove one of a user's photos (`DELETE /v1/media/photos/{id}`).
+public struct PhotoRemovalRequested: RequestEvent {
+    public typealias Reply = PhotoRemoved
+    public static let eventType: EventType = "PhotoRemovalRequested"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoId: UUID
+
+    public init(userId: UUID, photoId: UUID) {
+        self.userId = userId
+        self.photoId = photoId
+    }
+}
+
+/// A photo was removed; its URLs answer 404 from now on. Also the answer to `PhotoRemovalRequested`.
+public struct PhotoRemoved: SequencedEvent {
+    public static let eventType: EventType = "PhotoRemoved"
+    public static let dataVersion = 1
+
+    public var userId: UUID
+    public var photoId: UUID
+    public var removedAt: Date
+    public var sequence: Int64
+
+    public init(userId: UUID, photoId: UUID, removedAt: Date, sequence: Int64) {
+        self.userId = userId
+        self.photoId = photoId
+        self.removedAt = removedAt
+        self.sequence = sequence
+    }
+}

@@ -110,6 +110,10 @@ public enum EventRegistry {
         EventDescriptor(PhotoRejected.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
         EventDescriptor(PhotosListRequested.self, role: .request, producer: .gateway, consumers: [.media]),
         EventDescriptor(PhotosListed.self, role: .reply, producer: .media),
+        EventDescriptor(PhotosReorderRequested.self, role: .request, producer: .gateway, consumers: [.media]),
+        EventDescriptor(PhotosReordered.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(PhotoRemovalRequested.self, role: .request, producer: .gateway, consumers: [.media]),
+        EventDescriptor(PhotoRemoved.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
         EventDescriptor(RequestFailed.self, role: .reply, producer: .profile, acceptedVersions: [1, 2]),
     ]
 

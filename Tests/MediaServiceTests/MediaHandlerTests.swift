@@ -1,8 +1,10 @@
 import Contracts
 import Foundation
+import HTTPTypes
 import Logging
 import Persistence
 import ServiceRuntime
+import SignedURLs
 import TestSupport
 import Testing
 
@@ -157,6 +159,56 @@ struct MediaHandlerTests {
         }
     }
 
+    @Test("photos are reordered as a whole; a removed photo leaves the order and its blobs go once unused")
+    func reorderAndRemove() async throws {
+        try await withHarness { harness, clock, worker, blobs in
+            var ids: [UUID] = []
+            for seed in 0..<3 {
+                ids.append(
+                    try #require(
+                        try await upload(ImageFixtures.jpeg(seed: seed * 7), in: harness, clock: clock).reply?.get()
+                            .photoId))
+            }
+            while try await worker.processNext() {}
+            func reorder(_ order: [UUID]) async throws -> AnsweredRequest<PhotosReordered> {
+                try await harness.deliver(
+                    Envelope(
+                        source: .gateway, time: clock.now, subject: user.uuidString,
+                        data: PhotosReorderRequested(userId: user, photoIds: order), correlationID: "t"),
+                    to: PhotosReorderRequestedHandler(now: clock.read))
+            }
+            let reordered = try await reorder([ids[2], ids[0], ids[1]])
+            #expect(try reordered.reply?.get().photoIds == [ids[2], ids[0], ids[1]])
+            #expect(try reordered.published(PhotosReordered.self).count == 1)
+            #expect(try await list(in: harness, clock: clock).map(\.photoId) == [ids[2], ids[0], ids[1]])
+            #expect(failure(try await reorder([ids[0], ids[1]]))?.code == .validationFailed, "one missing")
+            #expect(failure(try await reorder([ids[0], ids[0], ids[1]]))?.code == .validationFailed, "one twice")
+            #expect(failure(try await reorder([ids[0], ids[1], UUID()]))?.code == .validationFailed, "a stranger's")
+
+            let keys = try await harness.pool.withConnection { [id = ids[2]] connection in
+                try PhotoStore.find(id: id, on: connection).map { [$0.displayKey, $0.thumbnailKey].compactMap { $0 } }
+                    ?? []
+            }
+            #expect(keys.count == 2)
+            func remove(_ id: UUID, by owner: UUID? = nil) async throws -> AnsweredRequest<PhotoRemoved> {
+                try await harness.deliver(
+                    Envelope(
+                        source: .gateway, time: clock.now, subject: user.uuidString,
+                        data: PhotoRemovalRequested(userId: owner ?? user, photoId: id), correlationID: "t"),
+                    to: PhotoRemovalRequestedHandler(now: clock.read))
+            }
+            #expect(failure(try await remove(ids[2], by: UUID()))?.code == .notFound, "not theirs")
+            let removed = try await remove(ids[2])
+            #expect(try removed.reply?.get().photoId == ids[2])
+            #expect(failure(try await remove(ids[2]))?.code == .notFound, "removed already")
+            let listed = try await list(in: harness, clock: clock)
+            #expect(listed.map(\.photoId) == [ids[0], ids[1]] && listed.map(\.position) == [0, 1])
+            for key in keys { #expect(try await blobs.get(key) != nil) }
+            try await worker.deleteUnusedBlobs()
+            for key in keys { #expect(try await blobs.get(key) == nil, "the removed photo's blobs are gone") }
+        }
+    }
+
     @Test("a claim lasts its lease: another worker takes the photo only once it has passed")
     func leases() async throws {
         try await withHarness { harness, clock, _, _ in
@@ -174,6 +226,82 @@ struct MediaHandlerTests {
                 try PhotoStore.claimNext(lease: 60, now: clock.now, on: $0)
             }
             #expect(third?.0.id == first?.0.id, "the dead worker's photo is taken again")
+        }
+    }
+}
+
+/// The signed origin, on photos the worker processed.
+@Suite("Media origin: signed, expiring URLs", .serialized)
+struct MediaOriginTests {
+    let user = UUID()
+    static let keys = "k1:" + String(repeating: "5a", count: 32)
+
+    @Test("a signed URL serves its variant with ETag and caching; tampered, expired, unknown and removed ones do not")
+    func serving() async throws {
+        try await HandlerHarness.with(service: .media, migrations: MediaMigrations.all) { harness in
+            let clock = ManualClock(harness.now)
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("origin-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: root) }
+            let blobs = try DirectoryBlobStore(root: root)
+            let worker = PhotoProcessingWorker(
+                pool: harness.pool, committed: {}, logger: Logger(label: "tests"), blobs: blobs, autoApprove: true,
+                now: clock.read)
+            var envelope = Envelope(
+                source: .gateway, time: clock.now, subject: user.uuidString,
+                data: PhotoUploadRequested(bytes: ImageFixtures.jpeg(width: 900, height: 700)), correlationID: "t")
+            envelope.datacontenttype = "image/jpeg"
+            let photo = try #require(
+                try await harness.deliver(envelope, to: PhotoUploadRequestedHandler(now: clock.read)).reply?.get()
+                    .photoId)
+            #expect(try await worker.processNext())
+
+            let signer = try MediaURLSigner(keysText: Self.keys, signingKeyID: "k1")
+            let origin = MediaOrigin(pool: harness.pool, blobs: blobs, signer: signer, now: clock.read)
+            let expires = Int64(clock.now.timeIntervalSince1970) + 1800
+            func query(_ path: String) -> [String: String] {
+                var found: [String: String] = [:]
+                for item in URLComponents(string: "http://x" + path)?.queryItems ?? [] { found[item.name] = item.value }
+                return found
+            }
+            let signed = query(signer.path(photoID: photo, variant: .display, expires: expires))
+            let served = await origin.serve(
+                photo: photo.uuidString, variant: "display", query: signed, ifNoneMatch: nil)
+            #expect(served.status == .ok)
+            #expect(served.headers["Content-Type"] == "image/jpeg")
+            #expect(served.headers["X-Content-Type-Options"] == "nosniff")
+            #expect(served.headers["Cache-Control"] == "private, max-age=1800")
+            #expect(Array(served.body.prefix(3)) == [0xFF, 0xD8, 0xFF])
+            let etag = try #require(served.headers["ETag"])
+            let again = await origin.serve(
+                photo: photo.uuidString, variant: "display", query: signed, ifNoneMatch: etag)
+            #expect(again.status == .notModified && again.body.isEmpty)
+
+            var tampered = signed
+            tampered["exp"] = String(expires + 1)
+            #expect(
+                await origin.serve(photo: photo.uuidString, variant: "display", query: tampered, ifNoneMatch: nil)
+                    .status == .forbidden)
+            #expect(
+                await origin.serve(photo: photo.uuidString, variant: "thumbnail", query: signed, ifNoneMatch: nil)
+                    .status == .forbidden)
+            #expect(
+                await origin.serve(photo: photo.uuidString, variant: "display", query: [:], ifNoneMatch: nil).status
+                    == .forbidden)
+            let stranger = UUID()
+            let strangerQuery = query(signer.path(photoID: stranger, variant: .display, expires: expires))
+            #expect(
+                await origin.serve(
+                    photo: stranger.uuidString, variant: "display", query: strangerQuery, ifNoneMatch: nil
+                ).status == .notFound)
+            #expect(
+                await origin.serve(photo: "../etc", variant: "display", query: signed, ifNoneMatch: nil).status
+                    == .notFound)
+
+            clock.advance(1801)
+            let expired = await origin.serve(
+                photo: photo.uuidString, variant: "display", query: signed, ifNoneMatch: nil)
+            #expect(expired.status == .forbidden)
+            #expect(expired.headers["Content-Type"] == "application/problem+json")
         }
     }
 }

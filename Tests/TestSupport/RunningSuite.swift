@@ -61,6 +61,10 @@ public final class RunningSuite: Sendable {
             environment["KINDRED_RATE_LIMIT_AUTH_PER_MINUTE"] = "1000000"
             environment["KINDRED_RATE_LIMIT_API_PER_MINUTE"] = "1000000"
         }
+        if service == .gateway || service == .media {
+            // The signing keys of photo URLs: the gateway mints them, media checks them.
+            environment["KINDRED_MEDIA_URL_KEYS"] = try TestEnvironment.value("KINDRED_MEDIA_URL_KEYS")
+        }
         environment.merge(overrides[service] ?? [:]) { _, override in override }
         let process = try ChildProcess(
             path: binaries.appendingPathComponent(service.rawValue).path, environment: environment,

@@ -360,6 +360,7 @@ _k_secret_specs() {
         echo "KINDRED_AMQP_PASSWORD_$(_k_upper "$s") 24"
     done
     echo "KINDRED_JWT_SECRET 32"
+    echo "KINDRED_MEDIA_URL_SECRET 32"
 }
 
 # kindred_load_secrets [--create]: read $_k_secrets_file into _k_secrets; with
@@ -466,6 +467,7 @@ kindred_env_names() {
     echo KINDRED_ADMIN_DATABASE_URL
     echo KINDRED_ADMIN_AMQP_URL
     echo KINDRED_JWT_SECRET
+    echo KINDRED_MEDIA_URL_KEYS
     echo KINDRED_TLS_CA_FILE
     echo KINDRED_AMQPS_PORT
     echo KINDRED_TEST_S3_URL
@@ -486,8 +488,10 @@ kindred_export_env() {
     KINDRED_ADMIN_DATABASE_URL=$(_k_pg_conninfo postgres kindred_admin "$(_k_secret KINDRED_PG_ADMIN_PASSWORD)")
     KINDRED_ADMIN_AMQP_URL=$(_k_amqp_url kindred_admin "$(_k_secret KINDRED_AMQP_ADMIN_PASSWORD)")
     KINDRED_JWT_SECRET=$(_k_secret KINDRED_JWT_SECRET)
+    KINDRED_MEDIA_URL_KEYS="k1:$(_k_secret KINDRED_MEDIA_URL_SECRET)"
     KINDRED_TLS_CA_FILE="$_k_tls_dir/ca.pem"
     export KINDRED_TEST_DATABASE_URL KINDRED_ADMIN_DATABASE_URL KINDRED_ADMIN_AMQP_URL KINDRED_JWT_SECRET
+    export KINDRED_MEDIA_URL_KEYS
     export KINDRED_TLS_CA_FILE KINDRED_AMQPS_PORT
     KINDRED_TEST_S3_URL="http://127.0.0.1:$KINDRED_S3_PORT"
     KINDRED_TEST_S3_BUCKET=$KINDRED_S3_BUCKET
@@ -514,8 +518,8 @@ _k_print_exports() { # NAME...
 
 # kindred_service_env [--print] SERVICE
 # Exports (into the current shell — call it in a subshell) exactly what one service
-# reads: KINDRED_DATABASE_URL, KINDRED_AMQP_URL, KINDRED_HTTP_PORT, and for the
-# gateway KINDRED_JWT_SECRET. With --print, prints `export` lines instead.
+# reads: KINDRED_DATABASE_URL, KINDRED_AMQP_URL, KINDRED_HTTP_PORT, for the gateway
+# KINDRED_JWT_SECRET, and for the gateway and media KINDRED_MEDIA_URL_KEYS. With --print, prints `export` lines instead.
 # shellcheck disable=SC2034 # the variables are exported/printed by name
 kindred_service_env() {
     local print=0
@@ -536,6 +540,11 @@ kindred_service_env() {
     if [[ "$s" == gateway ]]; then
         KINDRED_JWT_SECRET=$(_k_secret KINDRED_JWT_SECRET)
         names+=(KINDRED_JWT_SECRET)
+    fi
+    # The signing keys of photo URLs: the gateway mints them, media checks them.
+    if [[ "$s" == gateway || "$s" == media ]]; then
+        KINDRED_MEDIA_URL_KEYS="k1:$(_k_secret KINDRED_MEDIA_URL_SECRET)"
+        names+=(KINDRED_MEDIA_URL_KEYS)
     fi
     if ((print == 1)); then
         _k_print_exports "${names[@]}"

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Persistence
 import ServiceRuntime
+import SignedURLs
 
 /// The media service: photos, uploaded through the gateway, checked and turned into
 /// variants that carry nothing but pixels, kept in a blob store, moderated, and served
@@ -12,14 +13,20 @@ public enum MediaService {
         runtime: KindredRuntime, reader: inout EnvironmentReader, now: @escaping @Sendable () -> Date = Date.init
     ) throws -> ServiceParts {
         let configuration = try MediaConfiguration(reader: &reader)
+        let blobs = try configuration.blobStore()
         let worker = PhotoProcessingWorker(
             pool: runtime.pool, committed: { [relay = runtime.relay] in relay.wake() }, logger: runtime.logger,
-            blobs: try configuration.blobStore(), autoApprove: configuration.autoApprove, now: now)
+            blobs: blobs, autoApprove: configuration.autoApprove, now: now)
         runtime.afterCommit { worker.wake() }
+        let origin = MediaOrigin(pool: runtime.pool, blobs: blobs, signer: configuration.signer, now: now)
         return ServiceParts(
             migrations: MediaMigrations.all,
-            handlers: [PhotoUploadRequestedHandler(now: now), PhotosListRequestedHandler()],
-            background: [worker])
+            handlers: [
+                PhotoUploadRequestedHandler(now: now), PhotosListRequestedHandler(),
+                PhotosReorderRequestedHandler(now: now), PhotoRemovalRequestedHandler(now: now),
+            ],
+            background: [worker],
+            routes: { router in origin.register(on: router) })
     }
 }
 
@@ -33,8 +40,21 @@ struct MediaConfiguration {
     /// `KINDRED_MEDIA_S3_ENDPOINT` (and `_BUCKET`, `_REGION`, `_ACCESS_KEY`, `_SECRET_KEY`):
     /// an S3-compatible store instead of the directory.
     var s3: S3BlobStore.Configuration?
+    /// `KINDRED_MEDIA_URL_KEYS` (`kid:hex,…`, secret, shared with the gateway) and
+    /// `KINDRED_MEDIA_URL_KEY_ID` (default `k1`).
+    var signer: MediaURLSigner
 
     init(reader: inout EnvironmentReader) throws {
+        let keys = reader.secret(
+            "KINDRED_MEDIA_URL_KEYS", minimumLength: 2,
+            purpose: "the keys of signed photo URLs, shared with the gateway")
+        let keyID = reader.string("KINDRED_MEDIA_URL_KEY_ID", default: "k1")
+        do {
+            signer = try MediaURLSigner(keysText: keys, signingKeyID: keyID)
+        } catch {
+            signer = MediaURLSigner(keys: [:], signingKeyID: keyID)
+            if !keys.isEmpty { reader.problem("\(error)") }
+        }
         autoApprove = reader.string("KINDRED_MEDIA_AUTO_APPROVE", default: "true") != "false"
         directory = reader.string("KINDRED_MEDIA_DIR", default: ".kindred/media")
         let endpoint = reader.string("KINDRED_MEDIA_S3_ENDPOINT", default: "")

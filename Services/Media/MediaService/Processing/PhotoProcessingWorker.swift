@@ -52,6 +52,7 @@ public final class PhotoProcessingWorker: Service, Sendable {
         for await _ in wakeups.cancelOnGracefulShutdown() {
             do {
                 while try await processNext() {}
+                try await deleteUnusedBlobs()
             } catch {
                 logger.warning("photo processing failed; it is tried again", metadata: ["error": "\(error)"])
             }
@@ -79,6 +80,16 @@ public final class PhotoProcessingWorker: Service, Sendable {
             try await reject(photo, code: rejection.code.rawValue, reason: rejection.reason, hash: nil)
         }
         return true
+    }
+
+    /// Deletes the blobs removals left that no photo shows any more.
+    func deleteUnusedBlobs() async throws {
+        while true {
+            let keys = try await pool.withConnection { try PhotoStore.unusedBlobs(limit: 100, on: $0) }
+            guard !keys.isEmpty else { return }
+            for key in keys { try await blobs.delete(key) }
+            try await pool.withConnection { try PhotoStore.forgetDeletions(keys, on: $0) }
+        }
     }
 
     private func record(_ photo: PhotoStore.Photo, processed: ProcessedPhoto, displayKey: String, thumbnailKey: String)

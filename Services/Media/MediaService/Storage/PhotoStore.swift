@@ -161,6 +161,63 @@ enum PhotoStore {
                 """, [photoID, Int64(bitPattern: hash), time])
     }
 
+    /// The user's photos that can be ordered (not removed or rejected), by position.
+    static func orderable(userID: UUID, on connection: DatabaseConnection) throws -> [UUID] {
+        try connection.execute(
+            prepared: """
+                SELECT id FROM photos WHERE user_id = $1 AND status NOT IN ('removed', 'rejected')
+                ORDER BY position, id
+                """, [userID]
+        ).rows.compactMap { $0.uuid("id") }
+    }
+
+    /// Gives the photos positions 0, 1, 2 … in this order.
+    static func setOrder(_ photoIDs: [UUID], at time: Date, on connection: DatabaseConnection) throws {
+        for (position, id) in photoIDs.enumerated() {
+            try connection.execute(
+                prepared: "UPDATE photos SET position = $2::integer, updated_at = $3 WHERE id = $1",
+                [id, position, time])
+        }
+    }
+
+    /// Removes a user's photo (not already removed); queues its blobs for deletion and
+    /// drops its upload. The removed photo, or nil.
+    static func remove(id: UUID, userID: UUID, at time: Date, on connection: DatabaseConnection) throws -> Photo? {
+        guard
+            let photo = try connection.execute(
+                prepared: """
+                    UPDATE photos SET status = 'removed', lease_until = NULL, updated_at = $3
+                    WHERE id = $1 AND user_id = $2 AND status <> 'removed'
+                    RETURNING \(columns)
+                    """, [id, userID, time]
+            ).first.flatMap(photo)
+        else { return nil }
+        try connection.execute(prepared: "DELETE FROM photo_originals WHERE photo_id = $1", [id])
+        for key in [photo.displayKey, photo.thumbnailKey].compactMap({ $0 }) {
+            try connection.execute(
+                prepared: "INSERT INTO blob_deletions (key, queued_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                [key, time])
+        }
+        return photo
+    }
+
+    /// Blobs queued for deletion that no photo still shows, at most `limit`.
+    static func unusedBlobs(limit: Int, on connection: DatabaseConnection) throws -> [String] {
+        try connection.execute(
+            prepared: """
+                SELECT d.key FROM blob_deletions d
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM photos p WHERE p.status <> 'removed' AND (p.display_key = d.key OR p.thumbnail_key = d.key))
+                ORDER BY d.queued_at LIMIT $1::integer
+                """, [limit]
+        ).rows.compactMap { $0.string("key") }
+    }
+
+    /// Forgets queued deletions: done, or the blob is in use again.
+    static func forgetDeletions(_ keys: [String], on connection: DatabaseConnection) throws {
+        for key in keys { try connection.execute(prepared: "DELETE FROM blob_deletions WHERE key = $1", [key]) }
+    }
+
     /// The user's next photo sequence.
     static func nextSequence(userID: UUID, on connection: DatabaseConnection) throws -> Int64 {
         try connection.execute(
