@@ -20,6 +20,14 @@ struct MediaHandlerTests {
         autoApprove: Bool = true,
         _ body: (HandlerHarness, ManualClock, PhotoProcessingWorker, DirectoryBlobStore) async throws -> Void
     ) async throws {
+        try await Self.withHarness(autoApprove: autoApprove, body)
+    }
+
+    /// A harness, its clock, a worker on it and the directory store the worker writes to.
+    static func withHarness(
+        autoApprove: Bool = true,
+        _ body: (HandlerHarness, ManualClock, PhotoProcessingWorker, DirectoryBlobStore) async throws -> Void
+    ) async throws {
         try await HandlerHarness.with(service: .media, migrations: MediaMigrations.all) { harness in
             let clock = ManualClock(harness.now)
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("media-\(UUID())")
@@ -238,14 +246,7 @@ struct MediaOriginTests {
 
     @Test("a signed URL serves its variant with ETag and caching; tampered, expired, unknown and removed ones do not")
     func serving() async throws {
-        try await HandlerHarness.with(service: .media, migrations: MediaMigrations.all) { harness in
-            let clock = ManualClock(harness.now)
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("origin-\(UUID())")
-            defer { try? FileManager.default.removeItem(at: root) }
-            let blobs = try DirectoryBlobStore(root: root)
-            let worker = PhotoProcessingWorker(
-                pool: harness.pool, committed: {}, logger: Logger(label: "tests"), blobs: blobs, autoApprove: true,
-                now: clock.read)
+        try await MediaHandlerTests.withHarness { harness, clock, worker, blobs in
             var envelope = Envelope(
                 source: .gateway, time: clock.now, subject: user.uuidString,
                 data: PhotoUploadRequested(bytes: ImageFixtures.jpeg(width: 900, height: 700)), correlationID: "t")

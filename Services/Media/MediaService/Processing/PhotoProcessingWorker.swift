@@ -115,13 +115,21 @@ public final class PhotoProcessingWorker: Service, Sendable {
             let approved = PhotoApproved(
                 userId: done.userID, photoId: done.id, position: done.position, approvedAt: time,
                 sequence: try PhotoStore.nextSequence(userID: done.userID, on: database))
-            try Outbox.append(
-                Envelope(
-                    source: .media, time: time, subject: done.userID.uuidString, data: approved,
-                    correlationID: "photo-\(done.id.uuidString.lowercased())"),
-                on: database)
+            try Self.publish(approved, about: done, at: time, on: database)
         }
         committed()
+    }
+
+    /// Appends an event about a photo to the outbox: its owner is the subject, and the
+    /// photo's id the correlation (processing has no request of its own to follow).
+    private static func publish<E: Event>(
+        _ data: E, about photo: PhotoStore.Photo, at time: Date, on database: DatabaseConnection
+    ) throws {
+        try Outbox.append(
+            Envelope(
+                source: .media, time: time, subject: photo.userID.uuidString, data: data,
+                correlationID: "photo-\(photo.id.uuidString.lowercased())"),
+            on: database)
     }
 
     /// Rejects a photo with its reason; a photo rejected for what it shows (not for being
@@ -137,11 +145,7 @@ public final class PhotoProcessingWorker: Service, Sendable {
             let event = PhotoRejected(
                 userId: rejected.userID, photoId: rejected.id, code: code, reason: reason, rejectedAt: time,
                 sequence: try PhotoStore.nextSequence(userID: rejected.userID, on: database))
-            try Outbox.append(
-                Envelope(
-                    source: .media, time: time, subject: rejected.userID.uuidString, data: event,
-                    correlationID: "photo-\(rejected.id.uuidString.lowercased())"),
-                on: database)
+            try Self.publish(event, about: rejected, at: time, on: database)
         }
         committed()
     }
