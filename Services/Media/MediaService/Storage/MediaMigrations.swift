@@ -52,13 +52,16 @@ enum MediaMigrations {
                     user_id uuid PRIMARY KEY,
                     sequence bigint NOT NULL
                 );
-
+                """),
+        Migration(
+            version: 2, name: "blob deletions",
+            sql: """
                 -- Blobs a removal may have left unused: the worker deletes each one no photo
                 -- still names (variants are content-addressed, so two photos can share one).
                 CREATE TABLE blob_deletions (
                     key text PRIMARY KEY,
                     queued_at timestamptz NOT NULL
                 );
-                """)
+                """),
     ]
 }
