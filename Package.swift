@@ -40,7 +40,7 @@ var targets: [Target] = [
         swiftSettings: swiftSettings),
     // The signed media URLs the gateway mints and media checks.
     .target(
-        name: "SignedURLs", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        name: "SignedURLs", dependencies: ["Contracts", .product(name: "Crypto", package: "swift-crypto")],
         path: "Shared/SignedURLs", swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",

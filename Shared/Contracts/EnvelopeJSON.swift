@@ -15,15 +15,16 @@ enum EnvelopeJSON {
     static func encode<E: Event>(_ envelope: Envelope<E>, dataEncoder: JSONEncoder) throws -> [UInt8] {
         // Binary data is base64 in `data_base64`, which sorts after `data` would and before
         // `datacontenttype`: the key order JSONEncoder writes either way.
-        let binary = (envelope.data as? any BinaryEvent).map { Data($0.bytes).base64EncodedData() }
-        let data = try binary.map { _ in Data() } ?? dataEncoder.encode(envelope.data)
-        var writer = Writer(capacity: (binary?.count ?? data.count) + 420)
+        let binary = envelope.data as? any BinaryEvent
+        // A base64 string is a JSON string as it is: no character of it needs escaping.
+        let data = try binary.map { Data($0.bytes).base64EncodedData() } ?? dataEncoder.encode(envelope.data)
+        var writer = Writer(capacity: data.count + 420)
         if let causation = envelope.causationid { writer.member("causationid", string: causation) }
         writer.member("correlationid", string: envelope.correlationid)
-        if let binary {
+        if binary != nil {
             writer.key("data_base64")
             writer.bytes.append(UInt8(ascii: "\""))
-            writer.bytes.append(contentsOf: binary)
+            writer.bytes.append(contentsOf: data)
             writer.bytes.append(UInt8(ascii: "\""))
         } else {
             writer.key("data")

@@ -13,8 +13,6 @@ public enum PhotoLimits {
     /// services' 16 MiB message limit).
     public static let maxUploadBytes = 10 * 1024 * 1024
     public static let maxPhotosPerUser = 6
-    /// The media types an upload may say it is (media trusts only the bytes).
-    public static let uploadTypes = ["image/jpeg", "image/png", "image/webp"]
 }
 
 /// The gateway hands media a user's upload: the bytes in `data_base64`, the type the

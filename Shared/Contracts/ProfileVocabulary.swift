@@ -95,8 +95,6 @@ public enum ProfileVocabulary {
         """.split(separator: " ").map(String.init)
     public static let languageSet = Set(languages)
 
-    public static func isInterest(_ tag: String) -> Bool { interestSet.contains(tag) }
-    public static func isLanguage(_ code: String) -> Bool { languageSet.contains(code) }
 }
 
 /// `GET /v1/vocabulary`: the vocabularies a client builds its profile editor from.

@@ -29,8 +29,7 @@ public final class OutboxRelay: Service, Sendable {
     private let batchSize: Int
     private let maxMessageBytes: Int
     private let exchange: String
-    private let wakeups: AsyncStream<Void>
-    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let signal = WakeSignal()
     private let published: Counter
     private let backlog: Gauge
     private let setAside: Gauge
@@ -53,7 +52,6 @@ public final class OutboxRelay: Service, Sendable {
         self.pollInterval = pollInterval
         self.batchSize = batchSize
         self.maxMessageBytes = maxMessageBytes
-        (wakeups, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         published = Counter(label: "kindred_outbox_published_total")
         backlog = Gauge(label: "kindred_outbox_backlog")
         setAside = Gauge(label: "kindred_outbox_set_aside")
@@ -61,27 +59,11 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Asks the relay to look at the outbox now (after a commit that added rows).
-    public func wake() { wakeContinuation.yield() }
+    public func wake() { signal.wake() }
 
     public func run() async throws {
-        let ticker = wakeContinuation
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [pollInterval] in
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: pollInterval)
-                    ticker.yield()
-                }
-            }
-            group.addTask { [self] in
-                for await _ in wakeups.cancelOnGracefulShutdown() {
-                    await drain()
-                }
-                // Graceful shutdown: flush what is left before returning.
-                await drain()
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        // Graceful shutdown: flush what is left before returning.
+        await signal.run(polling: pollInterval, { [self] in await drain() }, afterShutdown: { [self] in await drain() })
     }
 
     /// Publishes until the outbox has nothing due or publishing fails (retried on the next

@@ -1,3 +1,4 @@
+import Contracts
 import Crypto
 import Foundation
 
@@ -31,7 +32,7 @@ public struct MediaURLSigner: Sendable {
         for entry in keysText.split(separator: ",") {
             let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
-                let secret = Self.hexBytes(parts[1]), secret.count >= 32
+                let secret = Hex.decode(parts[1]), secret.count >= 32
             else {
                 throw MediaURLKeyError(
                     "KINDRED_MEDIA_URL_KEYS must be kid:hex pairs of at least 32 bytes each, separated by commas")
@@ -57,7 +58,7 @@ public struct MediaURLSigner: Sendable {
         photoID: UUID, variant: Variant, expires: String?, keyID: String?, signature: String?, now: Date
     ) -> Result<Int64, Refusal> {
         guard let expiresText = expires, let expiry = Int64(expiresText), let keyID, let signature,
-            let given = Self.hexBytes(signature), given.count == 32
+            let given = Hex.decode(signature), given.count == 32
         else { return .failure(.malformed) }
         guard let key = keys[keyID] else { return .failure(.unknownKey) }
         let message = Self.message(photoID: photoID, variant: variant, expires: expiry)
@@ -75,30 +76,7 @@ public struct MediaURLSigner: Sendable {
     static func signature(photoID: UUID, variant: Variant, expires: Int64, key: [UInt8]) -> String {
         let code = HMAC<SHA256>.authenticationCode(
             for: message(photoID: photoID, variant: variant, expires: expires), using: SymmetricKey(data: key))
-        return code.map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case 0x30...0x39: byte - 0x30
-        case 0x61...0x66: byte - 0x61 + 10
-        case 0x41...0x46: byte - 0x41 + 10
-        default: nil
-        }
+        return Hex.encode(code)
     }
 }
 

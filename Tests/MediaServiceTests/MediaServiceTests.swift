@@ -8,11 +8,11 @@ import Testing
 @Suite("Media service start-up")
 struct MediaServiceTests {
     /// What media needs besides the runtime's settings: the URL keys and a folder of its own.
-    static func reader() throws -> EnvironmentReader {
-        EnvironmentReader([
+    static func environment() throws -> [String: String] {
+        [
             "KINDRED_MEDIA_URL_KEYS": try TestEnvironment.value("KINDRED_MEDIA_URL_KEYS"),
             "KINDRED_MEDIA_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("media-\(UUID())").path,
-        ])
+        ]
     }
 
     @Test("it refuses to start without the URL keys, naming them")
@@ -29,17 +29,15 @@ struct MediaServiceTests {
 
     @Test("it migrates its own database, declares its queues and reports ready")
     func startsAndIsReady() async throws {
-        try await ServiceHarness.expectStartsAndIsReady(.media) { runtime, _ in
-            var reader = try Self.reader()
-            return try MediaService.build(runtime: runtime, reader: &reader)
+        try await ServiceHarness.expectStartsAndIsReady(.media, environment: try Self.environment()) {
+            try MediaService.build(runtime: $0, reader: &$1)
         }
     }
 
     @Test("it handles exactly the events the registry says it consumes, so it starts")
     func handlersMatchRegistry() throws {
-        try ServiceHarness.expectHandlersMatchRegistry(.media) { runtime, _ in
-            var reader = try Self.reader()
-            return try MediaService.build(runtime: runtime, reader: &reader)
+        try ServiceHarness.expectHandlersMatchRegistry(.media, environment: try Self.environment()) {
+            try MediaService.build(runtime: $0, reader: &$1)
         }
     }
 }

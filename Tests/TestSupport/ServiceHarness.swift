@@ -44,13 +44,14 @@ public enum ServiceHarness {
     /// tables and its own, its queues exist, and its role cannot open another service's
     /// database.
     public static func expectStartsAndIsReady(
-        _ service: ServiceName, ownTables: [String] = [],
+        _ service: ServiceName, ownTables: [String] = [], environment: [String: String] = [:],
         build: (KindredRuntime, inout EnvironmentReader) throws -> ServiceParts
     ) async throws {
         let runtime = try runtime(for: service)
         defer { runtime.close() }
-        var reader = EnvironmentReader([:])
+        var reader = EnvironmentReader(environment)
         let parts = try build(runtime, &reader)
+        try reader.validate()
         #expect(parts.handlerProblems(for: service) == [], "\(service) would refuse to start")
         try await ServiceHost.prepare(runtime, migrations: parts.migrations)
         let ready = try await eventually { await runtime.readiness.problems().isEmpty }

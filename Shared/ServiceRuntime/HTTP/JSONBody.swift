@@ -64,10 +64,7 @@ package struct JSONBody {
     /// A whole number (JSON number without fraction, within Int32); anything else is named.
     package mutating func integer(_ key: String) -> Int? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let number = value as? NSNumber, !Self.isBoolean(number),
-            let exact = Int(exactly: number.doubleValue), (Int(Int32.min)...Int(Int32.max)).contains(exact),
-            number.doubleValue == number.doubleValue.rounded()
-        else {
+        guard let exact = Self.wholeNumber(value) else {
             fail(key, "must be a whole number")
             return nil
         }
@@ -77,21 +74,22 @@ package struct JSONBody {
     /// A list of whole numbers.
     package mutating func integers(_ key: String) -> [Int]? {
         guard let value = object[key], !(value is NSNull) else { return nil }
-        guard let list = value as? [Any] else {
+        guard let list = value as? [Any], case let numbers = list.compactMap(Self.wholeNumber),
+            numbers.count == list.count
+        else {
             fail(key, "must be a list of whole numbers")
             return nil
         }
-        var numbers: [Int] = []
-        for item in list {
-            guard let number = item as? NSNumber, !Self.isBoolean(number),
-                let exact = Int(exactly: number.doubleValue), (Int(Int32.min)...Int(Int32.max)).contains(exact)
-            else {
-                fail(key, "must be a list of whole numbers")
-                return nil
-            }
-            numbers.append(exact)
-        }
         return numbers
+    }
+
+    /// A JSON number with no fraction that fits in Int32 (not a boolean, which
+    /// JSONSerialization also gives as NSNumber).
+    private static func wholeNumber(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, !isBoolean(number), let exact = Int(exactly: number.doubleValue),
+            (Int(Int32.min)...Int(Int32.max)).contains(exact)
+        else { return nil }
+        return exact
     }
 
     /// A number (latitude, longitude): finite; anything else is named.

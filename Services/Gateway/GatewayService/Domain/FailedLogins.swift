@@ -1,3 +1,4 @@
+import Contracts
 import Crypto
 import Foundation
 import Synchronization
@@ -102,7 +103,7 @@ public final class FailedLoginLimiter: Sendable {
     /// only as long as the process.
     public static func key(forEmail normalised: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(normalised.utf8), using: SymmetricKey(data: keySecret))
-        return "login:" + code.map { String(format: "%02x", $0) }.joined()
+        return "login:" + Hex.encode(code)
     }
 
     /// Kept as bytes: `SymmetricKey` is not `Sendable`, a static must be.

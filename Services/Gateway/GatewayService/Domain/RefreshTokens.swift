@@ -1,3 +1,4 @@
+import Contracts
 import Crypto
 import Foundation
 
@@ -42,5 +43,5 @@ public enum RefreshTokens {
 
 extension SHA256.Digest {
     /// Lower-case hex, as the gateway stores hashes.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    var hex: String { Hex.encode(self) }
 }

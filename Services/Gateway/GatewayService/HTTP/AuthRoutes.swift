@@ -309,10 +309,3 @@ struct AuthRoutes: Sendable {
         return token
     }
 }
-
-/// Runs CPU-heavy work (bcrypt) on a dispatch thread, off Swift's cooperative pool.
-func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
-    }
-}

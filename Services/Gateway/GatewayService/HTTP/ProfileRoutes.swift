@@ -221,8 +221,8 @@ struct Authenticator: Sendable {
 
     /// The signed-in user, who must hold the `moderator` role (403 otherwise).
     func moderator(of request: Request) throws -> UUID {
-        let (userID, roles) = try claims(of: request)
-        guard roles.contains(AccountRole.moderator.rawValue) else {
+        let (userID, claims) = try verified(request)
+        guard (claims.roles ?? []).contains(AccountRole.moderator.rawValue) else {
             throw Problem(
                 status: .forbidden, type: "forbidden", title: "Not allowed", detail: "this needs the moderator role")
         }
@@ -238,16 +238,15 @@ struct Authenticator: Sendable {
 
     /// The user of the request's access token, and when that token runs out.
     func signedIn(_ request: Request) throws -> (userID: UUID, expiresAt: Date) {
-        let claims = try verifiedClaims(of: request)
-        guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
+        let (userID, claims) = try verified(request)
         return (userID, Date(timeIntervalSince1970: TimeInterval(claims.exp)))
     }
 
-    /// The user of the request's access token and the roles it carries.
-    func claims(of request: Request) throws -> (userID: UUID, roles: [String]) {
+    /// The user of the request's access token, and its claims.
+    private func verified(_ request: Request) throws -> (userID: UUID, claims: AccessTokens.Claims) {
         let claims = try verifiedClaims(of: request)
         guard let userID = UUID(uuidString: claims.sub) else { throw Problem.unauthenticated }
-        return (userID, claims.roles ?? [])
+        return (userID, claims)
     }
 
     private func verifiedClaims(of request: Request) throws -> AccessTokens.Claims {

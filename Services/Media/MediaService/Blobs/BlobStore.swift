@@ -1,3 +1,4 @@
+import Contracts
 import Crypto
 import Foundation
 
@@ -20,7 +21,7 @@ public struct BlobStoreError: Error, CustomStringConvertible {
 
 public enum BlobKey {
     public static func of(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// A key is 64 lower-case hex digits: anything else never reaches a path or a URL.

@@ -49,12 +49,19 @@ public struct S3BlobStore: BlobStore {
         return "/\(configuration.bucket)/\(key)"
     }
 
-    private func send(_ method: String, path: String, body: [UInt8], headers: [String: String] = [:]) async throws
-        -> HTTPResponse
-    {
+    /// The SHA-256 of an empty body, which GET and DELETE sign.
+    private static let emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// Sends a signed request. `payloadHash` is the body's SHA-256 (a blob's key is that
+    /// already, so a PUT does not hash the bytes again).
+    private func send(
+        _ method: String, path: String, body: [UInt8] = [], payloadHash: String = emptyHash,
+        headers: [String: String] = [:]
+    ) async throws -> HTTPResponse {
         var all = headers
         all["Host"] = host
-        let signed = signer.sign(method: method, path: path, headers: all, payload: body, at: now())
+        let signed = signer.sign(
+            method: method, path: path, query: [], headers: all, payloadHash: payloadHash, at: now())
         all.merge(signed) { _, new in new }
         all["Host"] = nil  // curl sends it from the URL
         let url =
@@ -75,27 +82,19 @@ public struct S3BlobStore: BlobStore {
 
     public func put(_ bytes: [UInt8], key: String, contentType: String) async throws {
         let response = try await send(
-            "PUT", path: try objectPath(key), body: bytes, headers: ["Content-Type": contentType])
+            "PUT", path: try objectPath(key), body: bytes, payloadHash: key, headers: ["Content-Type": contentType])
         guard (200..<300).contains(response.status) else { throw failure(response, "PUT") }
     }
 
     public func get(_ key: String) async throws -> [UInt8]? {
-        let response = try await send("GET", path: try objectPath(key), body: [])
+        let response = try await send("GET", path: try objectPath(key))
         if response.status == 404 { return nil }
         guard response.status == 200 else { throw failure(response, "GET") }
         return response.body
     }
 
     public func delete(_ key: String) async throws {
-        let response = try await send("DELETE", path: try objectPath(key), body: [])
+        let response = try await send("DELETE", path: try objectPath(key))
         guard (200..<300).contains(response.status) || response.status == 404 else { throw failure(response, "DELETE") }
-    }
-
-    /// Creates the bucket if it is not there (for a local store; a real one is made by its operator).
-    public func createBucket() async throws {
-        let response = try await send("PUT", path: "/\(configuration.bucket)", body: [])
-        guard (200..<300).contains(response.status) || response.status == 409 else {
-            throw failure(response, "CreateBucket")
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import Crypto
 import Foundation
 
@@ -26,7 +27,7 @@ public struct SigV4Signer: Sendable {
     ) -> [String: String] {
         sign(
             method: method, path: path, query: query, headers: headers,
-            payloadHash: Self.hex(SHA256.hash(data: payload)), at: time)
+            payloadHash: Hex.encode(SHA256.hash(data: payload)), at: time)
     }
 
     public func sign(
@@ -46,13 +47,13 @@ public struct SigV4Signer: Sendable {
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = [
-            "AWS4-HMAC-SHA256", stamp, scope, Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8))),
+            "AWS4-HMAC-SHA256", stamp, scope, Hex.encode(SHA256.hash(data: Array(canonicalRequest.utf8))),
         ].joined(separator: "\n")
         var key = SymmetricKey(data: Array("AWS4\(secretKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        let signature = Hex.encode(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
         var added = ["x-amz-date": stamp]
         if includeContentHash { added["x-amz-content-sha256"] = payloadHash }
         added["Authorization"] =
@@ -93,9 +94,5 @@ public struct SigV4Signer: Sendable {
     static func trim(_ value: String) -> String {
         value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             .trimmingCharacters(in: .whitespaces)
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -16,7 +16,6 @@ public struct PhotoRejection: Error, Sendable, Equatable {
         case tooSmall = "too-small"
         case tooLarge = "too-large"
         case polyglot
-        case duplicate
         case blocked
     }
 

@@ -1,7 +1,6 @@
-/// The limits of a photo, in one place.
+/// The limits of a photo's pixels, in one place (those the gateway also needs, the upload
+/// size and the count, are `Contracts.PhotoLimits`).
 public enum PhotoRules {
-    /// Bytes of an upload, at most.
-    public static let maxUploadBytes = 10 * 1024 * 1024
     /// Both sides at least this many pixels.
     public static let minSide = 320
     /// Neither side more than this many pixels.
@@ -11,8 +10,6 @@ public enum PhotoRules {
     /// The longer edge of the display variant and of the thumbnail.
     public static let displayEdge = 1200
     public static let thumbnailEdge = 400
-    /// Photos per user, those still processing included.
-    public static let maxPhotosPerUser = 6
     /// A photo whose difference hash is this close to a rejected one's is rejected too.
     public static let blockedHashDistance = 10
     public static let jpegQuality: Int32 = 85

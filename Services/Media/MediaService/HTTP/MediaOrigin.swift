@@ -72,15 +72,12 @@ struct MediaOrigin: Sendable {
         return Served(status: .ok, headers: headers, body: bytes)
     }
 
+    /// A problem+json answer, as every Kindred server writes one.
     static func problem(_ status: HTTPResponse.Status, _ type: String, _ title: String) -> Served {
-        let body = #"{"status":\#(status.code),"title":"\#(title)","type":"\#(Problem.typePrefix)\#(type)"}"#
-        return Served(
-            status: status,
-            headers: [
-                "Content-Type": Answer.problemContentType, "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "no-store",
-            ],
-            body: Array(body.utf8))
+        let answer = Problem(status: status, type: type, title: title).answer(instance: "/media")
+        var headers = ["X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"]
+        headers["Content-Type"] = answer.contentType
+        return Served(status: answer.status, headers: headers, body: answer.body)
     }
 
     /// The route on the service's router.

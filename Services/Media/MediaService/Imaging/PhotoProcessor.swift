@@ -1,4 +1,4 @@
-import Crypto
+import Contracts
 import Foundation
 
 /// One stored variant of a photo: a JPEG written from pixels alone.
@@ -26,8 +26,8 @@ public struct ProcessedPhoto: Sendable, Equatable {
 /// survives.
 public enum PhotoProcessor {
     public static func process(_ upload: [UInt8]) -> Result<ProcessedPhoto, PhotoRejection> {
-        guard upload.count <= PhotoRules.maxUploadBytes else {
-            return .failure(PhotoRejection(.tooLarge, "larger than \(PhotoRules.maxUploadBytes / 1_048_576) MB"))
+        guard upload.count <= PhotoLimits.maxUploadBytes else {
+            return .failure(PhotoRejection(.tooLarge, "larger than \(PhotoLimits.maxUploadBytes / 1_048_576) MB"))
         }
         let header: ImageHeader
         switch ImageFormat.inspect(upload) {
@@ -62,7 +62,7 @@ public enum PhotoProcessor {
                 sourceType: header.type,
                 display: PhotoVariant(bytes: displayBytes, width: display.width, height: display.height),
                 thumbnail: PhotoVariant(bytes: thumbnailBytes, width: thumbnail.width, height: thumbnail.height),
-                sha256: SHA256.hash(data: upload).map { String(format: "%02x", $0) }.joined(),
+                sha256: BlobKey.of(upload),
                 differenceHash: thumbnail.differenceHash))
     }
 }

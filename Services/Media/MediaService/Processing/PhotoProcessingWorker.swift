@@ -21,8 +21,7 @@ public final class PhotoProcessingWorker: Service, Sendable {
     let autoApprove: Bool
     let now: @Sendable () -> Date
     let leaseSeconds: Int
-    private let wakeups: AsyncStream<Void>
-    private let wakeContinuation: AsyncStream<Void>.Continuation
+    private let signal = WakeSignal()
 
     init(
         pool: DatabasePool, committed: @escaping @Sendable () -> Void, logger: Logger, blobs: any BlobStore,
@@ -35,21 +34,12 @@ public final class PhotoProcessingWorker: Service, Sendable {
         self.autoApprove = autoApprove
         self.leaseSeconds = leaseSeconds
         self.now = now
-        (wakeups, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    public func wake() { wakeContinuation.yield() }
+    public func wake() { signal.wake() }
 
     public func run() async throws {
-        let ticker = wakeContinuation
-        let tick = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                ticker.yield()
-            }
-        }
-        defer { tick.cancel() }
-        for await _ in wakeups.cancelOnGracefulShutdown() {
+        await signal.run(polling: .seconds(1)) { [self] in
             do {
                 while try await processNext() {}
                 try await deleteUnusedBlobs()
@@ -68,7 +58,7 @@ public final class PhotoProcessingWorker: Service, Sendable {
                 try PhotoStore.claimNext(lease: leaseSeconds, now: time, on: $0)
             })
         else { return false }
-        let outcome = await Self.offPool { PhotoProcessor.process(upload) }
+        let outcome = await offloaded { PhotoProcessor.process(upload) }
         switch outcome {
         case .success(let processed):
             let displayKey = BlobKey.of(processed.display.bytes)
@@ -148,12 +138,5 @@ public final class PhotoProcessingWorker: Service, Sendable {
             try Self.publish(event, about: rejected, at: time, on: database)
         }
         committed()
-    }
-
-    /// CPU work on a Dispatch thread: the service's event loops also run its tasks.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: work()) }
-        }
     }
 }

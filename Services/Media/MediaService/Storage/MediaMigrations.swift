@@ -62,6 +62,9 @@ enum MediaMigrations {
                     key text PRIMARY KEY,
                     queued_at timestamptz NOT NULL
                 );
+                -- What the deletion pass asks of every queued key: does a photo still show it?
+                CREATE INDEX photos_by_display_key ON photos (display_key) WHERE status <> 'removed';
+                CREATE INDEX photos_by_thumbnail_key ON photos (thumbnail_key) WHERE status <> 'removed';
                 """),
     ]
 }

@@ -31,8 +31,7 @@ enum PhotoStore {
 
     /// Holds the user's photos still until the transaction ends (counting and positions).
     static func lockUser(_ userID: UUID, on connection: DatabaseConnection) throws {
-        try connection.execute(
-            prepared: "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 1)) AS locked", [userID])
+        try connection.lockUntilTransactionEnds("photos-of:\(userID.uuidString)")
     }
 
     /// The user's photos that are not removed, processing ones included.
@@ -201,9 +200,16 @@ enum PhotoStore {
         return photo
     }
 
-    /// Blobs queued for deletion that no photo still shows, at most `limit`.
+    /// Blobs queued for deletion that no photo still shows, at most `limit`; queued ones a
+    /// photo shows again (the same bytes uploaded anew) are forgotten, not checked forever.
     static func unusedBlobs(limit: Int, on connection: DatabaseConnection) throws -> [String] {
         try connection.execute(
+            prepared: """
+                DELETE FROM blob_deletions d
+                WHERE EXISTS (
+                    SELECT 1 FROM photos p WHERE p.status <> 'removed' AND (p.display_key = d.key OR p.thumbnail_key = d.key))
+                """)
+        return try connection.execute(
             prepared: """
                 SELECT d.key FROM blob_deletions d
                 WHERE NOT EXISTS (

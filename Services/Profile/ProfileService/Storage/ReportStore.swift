@@ -18,8 +18,7 @@ enum ReportStore {
     /// Holds the reporter's reports still until the transaction ends, so that two reports
     /// of one reporter at once are counted one after the other.
     static func lockReporter(_ reporter: UUID, on connection: DatabaseConnection) throws {
-        try connection.execute(
-            prepared: "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0)) AS locked", [reporter])
+        try connection.lockUntilTransactionEnds("reports-of:\(reporter.uuidString)")
     }
 
     /// Files a report, `open` or, about a user there is not, `void`; false if this
