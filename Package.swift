@@ -40,7 +40,8 @@ var targets: [Target] = [
         swiftSettings: swiftSettings),
     // The signed media URLs the gateway mints and media checks.
     .target(
-        name: "SignedURLs", dependencies: ["Contracts", .product(name: "Crypto", package: "swift-crypto")],
+        name: "SignedURLs",
+        dependencies: ["Contracts", "ServiceRuntime", .product(name: "Crypto", package: "swift-crypto")],
         path: "Shared/SignedURLs", swiftSettings: swiftSettings),
     .target(
         name: "ServiceRuntime",
@@ -107,7 +108,7 @@ var targets: [Target] = [
         name: "EndToEndTests",
         dependencies: [
             "TestSupport", "Contracts", "Messaging", "Persistence", "OutboundHTTP", "ServiceRuntime", "KindredCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SignedURLs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Tests/EndToEndTests", swiftSettings: swiftSettings),
 ]
@@ -144,10 +145,10 @@ let services = [
 targets += service(
     "Gateway", executable: "gateway",
     dependencies: [
-        hummingbird, .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+        "SignedURLs", hummingbird, .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
         .product(name: "Crypto", package: "swift-crypto"),
     ],
-    testDependencies: [hummingbird, "ServiceRuntime"])
+    testDependencies: [hummingbird, "ServiceRuntime", "SignedURLs"])
 targets += service(
     "Media", executable: "media",
     dependencies: [

@@ -105,7 +105,7 @@ public struct UserDataErased: Event {
 /// A service that starts keeping user data adds itself here and consumes
 /// `AccountDeletionRequested`.
 public enum AccountDeletion {
-    public static let participants: Set<ServiceName> = [.profile]
+    public static let participants: Set<ServiceName> = [.profile, .media]
 }
 
 /// The roles an account may hold besides a user's; they travel in its access tokens.

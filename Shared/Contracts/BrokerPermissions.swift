@@ -28,7 +28,7 @@ public struct BrokerPermissions: Sendable, Equatable {
 
     public static func of(_ service: ServiceName) -> BrokerPermissions {
         let own = "[A-Za-z]+\\.\(service.rawValue)(\\..+)?"
-        let produced = EventRegistry.all.filter { $0.producer == service && $0.role != .reply }.map(\.type)
+        let produced = EventRegistry.all.filter { $0.producers.contains(service) && $0.role != .reply }.map(\.type)
         let bound = EventRegistry.consumed(by: service).map(\.type) + EventRegistry.streamed(to: service).map(\.type)
         return BrokerPermissions(
             service: service, configure: "^(kindred|\(own))$", write: "^(kindred|amq\\.default|\(own))$",

@@ -79,7 +79,7 @@ extension ProfileViewFound: ExampleProviding {
             profile: PublicProfile(
                 userId: exampleUser, displayName: "Ada", age: 36, gender: "woman", bio: "Engines and poetry.",
                 interests: ["poetry", "science"], relationshipIntent: "long-term", heightCm: 170, job: "Analyst",
-                education: nil, languages: ["en"], distance: DistanceBucket(distanceKm: 7)))
+                education: nil, languages: ["en"], distance: DistanceBucket(distanceKm: 7), photoIds: [examplePhoto]))
     }
 }
 extension LocationUpdateRequested: ExampleProviding {
@@ -203,6 +203,30 @@ extension PhotoRemovalRequested: ExampleProviding {
 extension PhotoRemoved: ExampleProviding {
     public static var example: Self {
         .init(userId: exampleUser, photoId: examplePhoto, removedAt: exampleTime, sequence: 4)
+    }
+}
+extension PhotoReviewListRequested: ExampleProviding {
+    public static var example: Self { .init(moderatorId: exampleOther, status: PhotoStatus.pendingReview.rawValue) }
+}
+extension PhotoReviewListed: ExampleProviding {
+    public static var example: Self {
+        .init(photos: [
+            PhotoSummary(
+                photoId: examplePhoto, userId: exampleUser, status: .pendingReview, position: 0, reason: nil,
+                width: 1200, height: 900, uploadedAt: exampleTime)
+        ])
+    }
+}
+extension PhotoDecisionRequested: ExampleProviding {
+    public static var example: Self {
+        .init(moderatorId: exampleOther, photoId: examplePhoto, decision: .reject, reason: "not a photo of a person")
+    }
+}
+extension PhotoDecided: ExampleProviding {
+    public static var example: Self {
+        .init(
+            photoId: examplePhoto, userId: exampleUser, status: .rejected, reason: "not a photo of a person",
+            decidedAt: exampleTime)
     }
 }
 extension RequestFailed: ExampleProviding {

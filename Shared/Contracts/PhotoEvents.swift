@@ -219,3 +219,84 @@ public struct PhotoRemoved: SequencedEvent {
         self.sequence = sequence
     }
 }
+
+/// A moderator lists photos by status (`GET /v1/admin/photos?status=`), oldest first.
+public struct PhotoReviewListRequested: RequestEvent {
+    public typealias Reply = PhotoReviewListed
+    public static let eventType: EventType = "PhotoReviewListRequested"
+    public static let dataVersion = 1
+
+    public var moderatorId: UUID
+    /// `pending-review` (what the gateway asks by default), `approved`, `rejected` or `processing`.
+    public var status: String
+
+    public init(moderatorId: UUID, status: String) {
+        self.moderatorId = moderatorId
+        self.status = status
+    }
+}
+
+/// The answer to `PhotoReviewListRequested`: oldest first, at most `PhotoReviewListed.limit`.
+public struct PhotoReviewListed: Event {
+    public static let eventType: EventType = "PhotoReviewListed"
+    public static let dataVersion = 1
+    public static let limit = 200
+
+    public var photos: [PhotoSummary]
+
+    public init(photos: [PhotoSummary]) { self.photos = photos }
+}
+
+/// What a moderator decides about a photo.
+public enum PhotoDecision: String, Codable, Sendable, CaseIterable {
+    /// A photo waiting for review may be shown.
+    case approve
+    /// A photo waiting for review, or one shown already, is taken down; its near copies
+    /// are refused from then on, whoever uploads them.
+    case reject
+}
+
+/// A moderator decides a photo (`POST /v1/admin/photos/{id}/decision`).
+public struct PhotoDecisionRequested: RequestEvent {
+    public typealias Reply = PhotoDecided
+    public static let eventType: EventType = "PhotoDecisionRequested"
+    public static let dataVersion = 1
+
+    public var moderatorId: UUID
+    public var photoId: UUID
+    public var decision: PhotoDecision
+    /// Shown to the photo's owner when it is rejected.
+    public var reason: String?
+
+    public init(moderatorId: UUID, photoId: UUID, decision: PhotoDecision, reason: String?) {
+        self.moderatorId = moderatorId
+        self.photoId = photoId
+        self.decision = decision
+        self.reason = reason
+    }
+}
+
+/// The answer to `PhotoDecisionRequested` (the owner learns of it by `PhotoApproved` or `PhotoRejected`).
+public struct PhotoDecided: Event {
+    public static let eventType: EventType = "PhotoDecided"
+    public static let dataVersion = 1
+
+    public var photoId: UUID
+    public var userId: UUID
+    public var status: PhotoStatus
+    public var reason: String?
+    public var decidedAt: Date
+
+    public init(photoId: UUID, userId: UUID, status: PhotoStatus, reason: String?, decidedAt: Date) {
+        self.photoId = photoId
+        self.userId = userId
+        self.status = status
+        self.reason = reason
+        self.decidedAt = decidedAt
+    }
+}
+
+extension PhotoLimits {
+    /// Characters of a moderator's reason for a rejection, at most.
+    public static let reasonMaxLength = 500
+}

@@ -102,11 +102,13 @@ public struct PublicProfile: Codable, Sendable, Equatable {
     public var languages: [String]
     /// The band between the viewer's cell and this person's; nil if either has not given a location.
     public var distance: DistanceBucket?
+    /// The approved photos, the primary first (the gateway adds their signed URLs).
+    public var photoIds: [UUID]
 
     public init(
         userId: UUID, displayName: String, age: Int, gender: String, bio: String?, interests: [String],
         relationshipIntent: String?, heightCm: Int?, job: String?, education: String?, languages: [String],
-        distance: DistanceBucket?
+        distance: DistanceBucket?, photoIds: [UUID] = []
     ) {
         self.userId = userId
         self.displayName = displayName
@@ -120,6 +122,7 @@ public struct PublicProfile: Codable, Sendable, Equatable {
         self.education = education
         self.languages = languages
         self.distance = distance
+        self.photoIds = photoIds
     }
 }
 
@@ -259,7 +262,8 @@ public struct ProfileViewRequested: RequestEvent {
 /// The answer to `ProfileViewRequested`.
 public struct ProfileViewFound: Event {
     public static let eventType: EventType = "ProfileViewFound"
-    public static let dataVersion = 1
+    /// 2: the profile names its approved photos (`photoIds`).
+    public static let dataVersion = 2
 
     public var profile: PublicProfile
 

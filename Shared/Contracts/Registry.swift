@@ -14,7 +14,11 @@ public struct EventDescriptor: Sendable {
 
     public let type: EventType
     public let role: Role
+    /// The service that publishes it (and in whose name `kindred publish` sends it).
     public let producer: ServiceName
+    /// Every service that publishes it: the producer, and for an answer many give (a part
+    /// of an account erased) the others.
+    public let producers: Set<ServiceName>
     public let consumers: [ServiceName]
     /// Services every instance of which needs every copy (the gateway's live streams): they
     /// consume from a per-instance, auto-deleted queue `<EventType>.<service>.<instance>`.
@@ -39,12 +43,13 @@ public struct EventDescriptor: Sendable {
     }
 
     public init<E: Event & ExampleProviding>(
-        _ event: E.Type, role: Role, producer: ServiceName, consumers: [ServiceName] = [],
-        perInstanceConsumers: [ServiceName] = [], acceptedVersions: Set<Int>? = nil
+        _ event: E.Type, role: Role, producer: ServiceName, alsoProducedBy: Set<ServiceName> = [],
+        consumers: [ServiceName] = [], perInstanceConsumers: [ServiceName] = [], acceptedVersions: Set<Int>? = nil
     ) {
         self.type = E.eventType
         self.role = role
         self.producer = producer
+        self.producers = alsoProducedBy.union([producer])
         self.consumers = consumers
         self.perInstanceConsumers = perInstanceConsumers
         self.acceptedVersions = acceptedVersions ?? [E.dataVersion]
@@ -78,7 +83,9 @@ public enum EventRegistry {
         EventDescriptor(
             AccountDeletionRequested.self, role: .fact, producer: .gateway,
             consumers: Array(AccountDeletion.participants)),
-        EventDescriptor(UserDataErased.self, role: .fact, producer: .profile, consumers: [.gateway]),
+        EventDescriptor(
+            UserDataErased.self, role: .fact, producer: .profile, alsoProducedBy: AccountDeletion.participants,
+            consumers: [.gateway]),
         EventDescriptor(ProfileCreated.self, role: .fact, producer: .profile),
         EventDescriptor(ProfileUpdated.self, role: .fact, producer: .profile, perInstanceConsumers: [.gateway]),
         EventDescriptor(ProfileRequested.self, role: .request, producer: .gateway, consumers: [.profile]),
@@ -106,14 +113,23 @@ public enum EventRegistry {
         EventDescriptor(PhotoUploadRequested.self, role: .request, producer: .gateway, consumers: [.media]),
         EventDescriptor(PhotoAccepted.self, role: .reply, producer: .media),
         EventDescriptor(PhotoUploaded.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
-        EventDescriptor(PhotoApproved.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
-        EventDescriptor(PhotoRejected.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(
+            PhotoApproved.self, role: .fact, producer: .media, consumers: [.profile], perInstanceConsumers: [.gateway]),
+        EventDescriptor(
+            PhotoRejected.self, role: .fact, producer: .media, consumers: [.profile], perInstanceConsumers: [.gateway]),
         EventDescriptor(PhotosListRequested.self, role: .request, producer: .gateway, consumers: [.media]),
         EventDescriptor(PhotosListed.self, role: .reply, producer: .media),
         EventDescriptor(PhotosReorderRequested.self, role: .request, producer: .gateway, consumers: [.media]),
-        EventDescriptor(PhotosReordered.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(
+            PhotosReordered.self, role: .fact, producer: .media, consumers: [.profile], perInstanceConsumers: [.gateway]
+        ),
         EventDescriptor(PhotoRemovalRequested.self, role: .request, producer: .gateway, consumers: [.media]),
-        EventDescriptor(PhotoRemoved.self, role: .fact, producer: .media, perInstanceConsumers: [.gateway]),
+        EventDescriptor(
+            PhotoRemoved.self, role: .fact, producer: .media, consumers: [.profile], perInstanceConsumers: [.gateway]),
+        EventDescriptor(PhotoReviewListRequested.self, role: .request, producer: .gateway, consumers: [.media]),
+        EventDescriptor(PhotoReviewListed.self, role: .reply, producer: .media),
+        EventDescriptor(PhotoDecisionRequested.self, role: .request, producer: .gateway, consumers: [.media]),
+        EventDescriptor(PhotoDecided.self, role: .reply, producer: .media),
         EventDescriptor(RequestFailed.self, role: .reply, producer: .profile, acceptedVersions: [1, 2]),
     ]
 
@@ -155,12 +171,12 @@ public enum BrokerUser {
 
 extension EventRegistry {
     /// The broker users whose copies of `type` a consumer in `consumer` accepts: the
-    /// producer the registry names; the consumer itself (its retries come back through its
+    /// producers the registry names; the consumer itself (its retries come back through its
     /// own retry queues as republished copies); and the operator (`kindred publish`,
     /// `replay`, `dead replay`). Anyone else is forging the source.
     public static func trustedPublishers(of type: EventType, consumer: ServiceName, operator: String) -> Set<String> {
         var users: Set<String> = [BrokerUser.of(consumer), `operator`]
-        if let producer = descriptor(for: type)?.producer { users.insert(BrokerUser.of(producer)) }
+        for producer in descriptor(for: type)?.producers ?? [] { users.insert(BrokerUser.of(producer)) }
         return users
     }
 

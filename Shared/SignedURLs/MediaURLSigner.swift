@@ -1,6 +1,7 @@
 import Contracts
 import Crypto
 import Foundation
+import ServiceRuntime
 
 /// Signed, expiring URLs to media's origin: `<base>/media/<photoId>/<variant>?exp=…&kid=…&sig=…`,
 /// the signature an HMAC-SHA256 over photo, variant and expiry with the key `kid` names.
@@ -43,6 +44,22 @@ public struct MediaURLSigner: Sendable {
             throw MediaURLKeyError("KINDRED_MEDIA_URL_KEY_ID '\(signingKeyID)' is not among KINDRED_MEDIA_URL_KEYS")
         }
         self.init(keys: keys, signingKeyID: signingKeyID)
+    }
+
+    /// The signer the environment configures (`KINDRED_MEDIA_URL_KEYS`, required, and
+    /// `KINDRED_MEDIA_URL_KEY_ID`, default `k1`), read the same way by the gateway and media;
+    /// a problem (never echoing a secret) when they cannot be used.
+    public static func configured(by reader: inout EnvironmentReader) -> MediaURLSigner {
+        let keys = reader.secret(
+            "KINDRED_MEDIA_URL_KEYS", minimumLength: 2,
+            purpose: "the keys of signed photo URLs, shared by the gateway and media")
+        let keyID = reader.string("KINDRED_MEDIA_URL_KEY_ID", default: "k1")
+        do {
+            return try MediaURLSigner(keysText: keys, signingKeyID: keyID)
+        } catch {
+            if !keys.isEmpty { reader.problem("\(error)") }
+            return MediaURLSigner(keys: [:], signingKeyID: keyID)
+        }
     }
 
     /// The path and query of a URL valid until `expires` (whole seconds since 1970).

@@ -116,9 +116,14 @@ struct RegistryTests {
         #expect(
             profileQueues == [
                 "AccountDeletionRequested", "AttachmentAssessmentSubmitted", "GuestRegistered",
-                "LocationUpdateRequested",
+                "LocationUpdateRequested", "PhotoApproved", "PhotoRejected", "PhotoRemoved", "PhotosReordered",
                 "ProfileRequested", "ProfileUpdateRequested", "ProfileViewRequested", "ReportDecisionRequested",
                 "ReportFiled", "ReportsListRequested", "UserBlocked", "UserRegistered", "UserUnblocked",
+            ])
+        #expect(
+            EventRegistry.consumed(by: .media).map(\.type.rawValue).sorted() == [
+                "AccountDeletionRequested", "PhotoDecisionRequested", "PhotoRemovalRequested",
+                "PhotoReviewListRequested", "PhotoUploadRequested", "PhotosListRequested", "PhotosReorderRequested",
             ])
         #expect(
             EventRegistry.consumed(by: .gateway).map(\.type) == [

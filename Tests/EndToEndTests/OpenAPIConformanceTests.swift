@@ -333,6 +333,7 @@ extension WalkingSkeletonTests {
 
         let me = try json(try await send("GET", "\(api)/profile/me", token: token))
         let userID = try #require(me["userId"] as? String)
+        let photoIDs = try await exercisePhotoRoutes(api, token: token, &answers)
         try answers.expectDocumented(
             try await send(
                 "PUT", "\(api)/profile/me", token: linkedToken,
@@ -378,5 +379,70 @@ extension WalkingSkeletonTests {
             try await send(
                 "POST", "\(api)/admin/reports/\(reportID)/decision", token: moderatorToken, body: #"{"action":"warn"}"#),
             "POST", "/v1/admin/reports/{id}/decision")
+
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/admin/photos?status=approved", token: moderatorToken), "GET",
+            "/v1/admin/photos")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/admin/photos?status=gone", token: moderatorToken), "GET", "/v1/admin/photos")
+        for _ in 0..<2 {
+            try answers.expectDocumented(
+                try await send(
+                    "POST", "\(api)/admin/photos/\(photoIDs[1])/decision", token: moderatorToken,
+                    body: #"{"decision":"reject","reason":"not you"}"#),
+                "POST", "/v1/admin/photos/{id}/decision")
+        }
+    }
+
+    /// The photo routes: uploads (and what they refuse), the list, one photo, the order.
+    /// Returns the two photos uploaded, both approved.
+    private func exercisePhotoRoutes(_ api: String, token: String, _ answers: inout DocumentedAnswers) async throws
+        -> [String]
+    {
+        let http = HTTPClient(timeout: .seconds(15))
+        func upload(_ bytes: [UInt8], _ type: String) async throws -> HTTPResponse {
+            try await http.send(
+                "POST", "\(api)/media/photos", headers: ["Authorization": "Bearer \(token)", "Content-Type": type],
+                body: bytes)
+        }
+        var photoIDs: [String] = []
+        for _ in 0..<2 {
+            let uploaded = try await upload(TestImages.png(), "image/png")
+            try answers.expectDocumented(uploaded, "POST", "/v1/media/photos")
+            photoIDs.append(try #require(try json(uploaded)["photoId"] as? String))
+        }
+        try answers.expectDocumented(try await upload(Array("x".utf8), "text/plain"), "POST", "/v1/media/photos")
+        try answers.expectDocumented(
+            try await upload([UInt8](repeating: 0, count: PhotoLimits.maxUploadBytes + 1), "image/png"), "POST",
+            "/v1/media/photos")
+        try answers.expectDocumented(
+            try await upload(Array("--b\r\n\r\n\r\n--b--".utf8), "multipart/form-data; boundary=b"), "POST",
+            "/v1/media/photos")
+        for photoID in photoIDs {
+            let done = try await eventually(timeout: .seconds(30)) {
+                let photo = try await send("GET", "\(api)/media/photos/\(photoID)", token: token)
+                return (try? json(photo)["status"] as? String) == "approved"
+            }
+            #expect(done, "photo \(photoID) was not approved")
+        }
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/media/photos/\(photoIDs[0])", token: token), "GET", "/v1/media/photos/{id}")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/media/photos/\(UUID().uuidString)", token: token), "GET",
+            "/v1/media/photos/{id}")
+        try answers.expectDocumented(
+            try await send("GET", "\(api)/media/photos", token: token), "GET", "/v1/media/photos")
+        try answers.expectDocumented(
+            try await send(
+                "PUT", "\(api)/media/photos/order", token: token,
+                body: #"{"photoIds":["\#(photoIDs[1])","\#(photoIDs[0])"]}"#),
+            "PUT", "/v1/media/photos/order")
+        try answers.expectDocumented(
+            try await send("PUT", "\(api)/media/photos/order", token: token, body: #"{"photoIds":["nope"]}"#), "PUT",
+            "/v1/media/photos/order")
+        try answers.expectDocumented(
+            try await send("DELETE", "\(api)/media/photos/\(UUID().uuidString)", token: token), "DELETE",
+            "/v1/media/photos/{id}")
+        return photoIDs
     }
 }

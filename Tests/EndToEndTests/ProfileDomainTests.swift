@@ -79,8 +79,8 @@ struct ProfileFlows {
         )
     }
 
-    /// A complete, visible profile.
-    func fillIn(_ suite: RunningSuite, _ user: User, name: String) async throws {
+    /// A complete, visible profile, with an approved photo unless `photo` is false.
+    func fillIn(_ suite: RunningSuite, _ user: User, name: String, photo: Bool = true) async throws {
         let answer = try await send(
             "PUT", suite.gatewayURL + "/v1/profile/me", token: user.token,
             body: """
@@ -88,6 +88,7 @@ struct ProfileFlows {
                  "bio":"Hello","interests":["hiking","chess"],"relationshipIntent":"long-term","languages":["en"]}
                 """)
         #expect(answer.status == 200, "\(answer.text)")
+        if photo { try await PhotoFlows().givePhoto(suite, token: user.token) }
     }
 
     func locate(_ suite: RunningSuite, _ user: User, _ latitude: Double, _ longitude: Double) async throws

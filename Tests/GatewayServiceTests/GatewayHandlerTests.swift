@@ -33,6 +33,7 @@ struct GatewayHandlerTests {
     func handlersMatchRegistry() throws {
         let environment = [
             "KINDRED_JWT_SECRET": try TestEnvironment.value("KINDRED_JWT_SECRET"), "KINDRED_BCRYPT_COST": "4",
+            "KINDRED_MEDIA_URL_KEYS": try TestEnvironment.value("KINDRED_MEDIA_URL_KEYS"),
         ]
         try ServiceHarness.expectHandlersMatchRegistry(.gateway, environment: environment) { runtime, reader in
             try GatewayService.build(runtime: runtime, reader: &reader)

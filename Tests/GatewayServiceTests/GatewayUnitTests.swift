@@ -88,16 +88,16 @@ struct CredentialTests {
 struct ProblemMappingTests {
     @Test("each request failure maps to its HTTP status")
     func statuses() {
-        #expect(ProfileRoutes.problem(for: .deadlineExceeded).statusCode == 504)
-        #expect(ProfileRoutes.problem(for: .unavailable("broker down")).statusCode == 503)
-        #expect(ProfileRoutes.problem(for: .unavailable("broker down")).retryAfter == 5)
-        #expect(ProfileRoutes.problem(for: .invalidReply("?")).statusCode == 502)
+        #expect(ServiceRequests.problem(for: .deadlineExceeded).statusCode == 504)
+        #expect(ServiceRequests.problem(for: .unavailable("broker down")).statusCode == 503)
+        #expect(ServiceRequests.problem(for: .unavailable("broker down")).retryAfter == 5)
+        #expect(ServiceRequests.problem(for: .invalidReply("?")).statusCode == 502)
         let invalid = RequestFailed(
             code: .validationFailed, detail: "bad", fieldErrors: [FieldError(field: "gender", message: "no")])
-        let problem = ProfileRoutes.problem(for: .failed(invalid))
+        let problem = ServiceRequests.problem(for: .failed(invalid))
         #expect(problem.statusCode == 422)
         #expect(problem.errors == [FieldError(field: "gender", message: "no")])
-        #expect(ProfileRoutes.problem(for: .failed(RequestFailed(code: .notFound, detail: ""))).statusCode == 404)
+        #expect(ServiceRequests.problem(for: .failed(RequestFailed(code: .notFound, detail: ""))).statusCode == 404)
     }
 
     @Test("a problem document has the RFC 9457 members")
@@ -167,6 +167,7 @@ struct GatewayConfigurationTests {
     func routeDeadlines() throws {
         var reader = EnvironmentReader([
             "KINDRED_JWT_SECRET": String(repeating: "s", count: 32), "KINDRED_REQUEST_TIMEOUT_MS": "3000",
+            "KINDRED_MEDIA_URL_KEYS": "k1:" + String(repeating: "ab", count: 32),
             "KINDRED_ROUTE_TIMEOUTS_MS": "GET /v1/profile/me=1500, PUT /v1/profile/me=9000",
         ])
         let configuration = GatewayConfiguration(reader: &reader)
@@ -176,9 +177,38 @@ struct GatewayConfigurationTests {
         #expect(configuration.deadline(of: "GET /v1/other") == .milliseconds(3000))
         var broken = EnvironmentReader([
             "KINDRED_JWT_SECRET": String(repeating: "s", count: 32), "KINDRED_ROUTE_TIMEOUTS_MS": "GET=fast",
+            "KINDRED_MEDIA_URL_KEYS": "k1:" + String(repeating: "ab", count: 32),
         ])
         _ = GatewayConfiguration(reader: &broken)
         #expect(throws: ConfigurationError.self) { try broken.validate() }
+    }
+
+    @Test("photo URLs: the keys are required, the public base is an http(s) origin, the lifetime bounded")
+    func mediaSettings() throws {
+        let secret = String(repeating: "s", count: 32)
+        var reader = EnvironmentReader([
+            "KINDRED_JWT_SECRET": secret, "KINDRED_MEDIA_URL_KEYS": "k1:" + String(repeating: "ab", count: 32),
+            "KINDRED_MEDIA_PUBLIC_URL": "https://cdn.example.com/",
+        ])
+        let configuration = GatewayConfiguration(reader: &reader)
+        try reader.validate()
+        #expect(configuration.mediaPublicURL == "https://cdn.example.com")
+        #expect(configuration.mediaURLSeconds == 3600)
+        for (environment, named) in [
+            (["KINDRED_JWT_SECRET": secret], "KINDRED_MEDIA_URL_KEYS"),
+            (
+                [
+                    "KINDRED_JWT_SECRET": secret, "KINDRED_MEDIA_URL_KEYS": "k1:" + String(repeating: "ab", count: 32),
+                    "KINDRED_MEDIA_PUBLIC_URL": "ftp://media?x=1",
+                ], "KINDRED_MEDIA_PUBLIC_URL"
+            ),
+            (["KINDRED_JWT_SECRET": secret, "KINDRED_MEDIA_URL_KEYS": "k1:abcd"], "KINDRED_MEDIA_URL_KEYS"),
+        ] {
+            var broken = EnvironmentReader(environment)
+            _ = GatewayConfiguration(reader: &broken)
+            #expect(throws: ConfigurationError.self) { try broken.validate() }
+            #expect(broken.problems.contains { $0.contains(named) }, "\(broken.problems)")
+        }
     }
 }
 

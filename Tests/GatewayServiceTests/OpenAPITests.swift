@@ -16,6 +16,7 @@ struct OpenAPITests {
         defer { runtime.close() }
         var reader = EnvironmentReader([
             "KINDRED_JWT_SECRET": try TestEnvironment.value("KINDRED_JWT_SECRET"), "KINDRED_BCRYPT_COST": "4",
+            "KINDRED_MEDIA_URL_KEYS": try TestEnvironment.value("KINDRED_MEDIA_URL_KEYS"),
         ])
         let parts = try GatewayService.build(runtime: runtime, reader: &reader)
         let router = ServiceHost.router(runtime, parts)

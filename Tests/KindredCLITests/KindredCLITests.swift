@@ -97,7 +97,11 @@ struct KindredCLITests {
             matching.close()
             profile.close()
         }
-        for pool in [matching, profile] {
+        // `trace` reads every service's archive: each needs the shared tables, whichever
+        // tests ran before.
+        for service in ServiceName.allCases {
+            let pool = try environment.database(service)
+            defer { pool.close() }
             try await Migrator(pool: pool, logger: TestEnvironment.logger("cli"))
                 .migrate(component: SharedMigrations.component, SharedMigrations.all)
         }

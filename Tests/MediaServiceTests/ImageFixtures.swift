@@ -1,5 +1,6 @@
 import CWebP
 import Foundation
+import TestSupport
 
 @testable import MediaService
 
@@ -140,43 +141,10 @@ enum ImageFixtures {
         return local + central + end
     }()
 
-    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-        let typed = Array(type.utf8) + data
-        return bigEndian(UInt32(data.count)) + typed + bigEndian(crc32(typed))
-    }
-
-    static func bigEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
-    }
-
-    /// zlib around stored (uncompressed) deflate blocks.
-    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0x78, 0x01]
-        var offset = 0
-        repeat {
-            let count = min(65_535, data.count - offset)
-            let final: UInt8 = offset + count == data.count ? 1 : 0
-            out += [final, UInt8(count & 0xFF), UInt8(count >> 8), UInt8(~count & 0xFF), UInt8(~count >> 8 & 0xFF)]
-            out += data[offset..<(offset + count)]
-            offset += count
-        } while offset < data.count
-        var a: UInt32 = 1
-        var b: UInt32 = 0
-        for byte in data {
-            a = (a + UInt32(byte)) % 65_521
-            b = (b + a) % 65_521
-        }
-        return out + bigEndian(b << 16 | a)
-    }
-
-    static func crc32(_ data: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in data {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
-    }
+    static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] { PNGWriter.chunk(type, data) }
+    static func bigEndian(_ value: UInt32) -> [UInt8] { PNGWriter.bigEndian(value) }
+    static func zlibStored(_ data: [UInt8]) -> [UInt8] { PNGWriter.zlibStored(data) }
+    static func crc32(_ data: [UInt8]) -> UInt32 { PNGWriter.crc32(data) }
 
     /// The markers of a JPEG up to its image data, e.g. [0xD8, 0xE0, 0xDB, 0xC0, 0xC4, 0xDA].
     static func markers(_ jpeg: [UInt8]) -> [UInt8] {

@@ -81,5 +81,9 @@ extension MessagingTests {
             EventRegistry.trustedPublishers(of: "UserRegistered", consumer: .profile, operator: "kindred_admin")
                 == ["kindred_gateway", "kindred_profile", "kindred_admin"])
         #expect(EventRegistry.trustedRepliers(to: .gateway) == ["kindred_media", "kindred_profile"])
+        // Every service that erases part of an account confirms it.
+        #expect(
+            EventRegistry.trustedPublishers(of: "UserDataErased", consumer: .gateway, operator: "kindred_admin")
+                == ["kindred_gateway", "kindred_profile", "kindred_media", "kindred_admin"])
     }
 }

@@ -18,8 +18,11 @@ struct ProfileFeatureHandlerTests {
         Envelope(source: .gateway, time: time, subject: subject.uuidString, data: data, correlationID: "feature-tests")
     }
 
-    /// A complete profile for `user`, aged 30 on `clock`'s day.
+    /// A complete profile for `user`, aged 30 on `clock`'s day, with an approved photo.
     func createComplete(_ user: UUID, name: String, in harness: HandlerHarness, clock: ManualClock) async throws {
+        try await photoEvent(
+            PhotoApproved(userId: user, photoId: UUID(), position: 0, approvedAt: clock.now, sequence: 1), user: user,
+            in: harness, clock: clock)
         _ = try await harness.deliver(
             envelope(
                 UserRegistered(userId: user, email: "\(user)@example.com", registeredAt: clock.now), subject: user,
@@ -30,6 +33,31 @@ struct ProfileFeatureHandlerTests {
         let answer = try await harness.deliver(
             envelope(update, subject: user, at: clock.now), to: ProfileUpdateRequestedHandler(now: clock.read))
         #expect(throws: Never.self) { try answer.reply?.get() }
+    }
+
+    /// Delivers one of media's photo events about `user` to `handler`.
+    func deliver<H: EventHandler>(
+        _ data: H.Handled, to handler: H, user: UUID, in harness: HandlerHarness, clock: ManualClock
+    ) async throws {
+        _ = try await harness.deliver(
+            Envelope(source: .media, time: clock.now, subject: user.uuidString, data: data, correlationID: "t"),
+            to: handler)
+    }
+
+    func photoEvent(_ data: PhotoApproved, user: UUID, in harness: HandlerHarness, clock: ManualClock) async throws {
+        try await deliver(data, to: PhotoApprovedHandler(), user: user, in: harness, clock: clock)
+    }
+
+    func photoEvent(_ data: PhotoRejected, user: UUID, in harness: HandlerHarness, clock: ManualClock) async throws {
+        try await deliver(data, to: PhotoRejectedHandler(), user: user, in: harness, clock: clock)
+    }
+
+    func photoEvent(_ data: PhotoRemoved, user: UUID, in harness: HandlerHarness, clock: ManualClock) async throws {
+        try await deliver(data, to: PhotoRemovedHandler(), user: user, in: harness, clock: clock)
+    }
+
+    func photoEvent(_ data: PhotosReordered, user: UUID, in harness: HandlerHarness, clock: ManualClock) async throws {
+        try await deliver(data, to: PhotosReorderedHandler(), user: user, in: harness, clock: clock)
     }
 
     func move(_ user: UUID, to latitude: Double, _ longitude: Double, in harness: HandlerHarness, clock: ManualClock)
@@ -117,6 +145,70 @@ struct ProfileFeatureHandlerTests {
                 return
             }
             #expect(failure.code == .validationFailed)
+        }
+    }
+
+    @Test("others see a profile only with an approved photo; photo events out of order end as the last one says")
+    func photos() async throws {
+        try await withHarness { harness, clock in
+            try await createComplete(bob, name: "Bob", in: harness, clock: clock)
+            _ = try await harness.deliver(
+                envelope(
+                    UserRegistered(userId: ada, email: "ada@example.com", registeredAt: clock.now), subject: ada,
+                    at: clock.now), to: UserRegisteredHandler(now: clock.read))
+            var update = ProfileUpdateRequested(
+                userId: ada, displayName: "Ada", birthdate: "1996-01-15", gender: "woman", seeking: ["man"], bio: nil)
+            update.interests = ["chess"]
+            _ = try await harness.deliver(
+                envelope(update, subject: ada, at: clock.now), to: ProfileUpdateRequestedHandler(now: clock.read))
+            guard case .failure(let hidden)? = try await view(ada, by: bob, in: harness, clock: clock) else {
+                Issue.record("a profile without a photo was shown")
+                return
+            }
+            #expect(hidden == RequestFailed(code: .notFound, detail: "no such profile"))
+            #expect(try await view(ada, by: ada, in: harness, clock: clock)?.get().profile.photoIds == [])
+
+            let (first, second, third) = (UUID(), UUID(), UUID())
+            func shown() async throws -> [UUID] {
+                try await view(ada, by: bob, in: harness, clock: clock)?.get().profile.photoIds ?? []
+            }
+            // Media's order of events: approve 1 (seq 1), approve 2 (seq 2), reorder [2, 1, 3] (seq 3),
+            // approve 3 at position 2 (seq 4), remove 1 (seq 5). They arrive shuffled.
+            try await photoEvent(
+                PhotosReordered(userId: ada, photoIds: [second, first, third], sequence: 3), user: ada, in: harness,
+                clock: clock)
+            try await photoEvent(
+                PhotoApproved(userId: ada, photoId: second, position: 1, approvedAt: clock.now, sequence: 2), user: ada,
+                in: harness, clock: clock)
+            #expect(try await shown() == [second])
+            try await photoEvent(
+                PhotoApproved(userId: ada, photoId: third, position: 2, approvedAt: clock.now, sequence: 4), user: ada,
+                in: harness, clock: clock)
+            try await photoEvent(
+                PhotoApproved(userId: ada, photoId: first, position: 0, approvedAt: clock.now, sequence: 1), user: ada,
+                in: harness, clock: clock)
+            #expect(
+                try await shown() == [second, first, third], "the reorder wins over the older approvals' positions")
+            try await photoEvent(
+                PhotoRemoved(userId: ada, photoId: first, removedAt: clock.now, sequence: 5), user: ada, in: harness,
+                clock: clock)
+            try await photoEvent(
+                PhotoApproved(userId: ada, photoId: first, position: 0, approvedAt: clock.now, sequence: 1), user: ada,
+                in: harness, clock: clock)
+            #expect(
+                try await shown() == [second, third], "a late copy of an approval does not bring a removed photo back")
+            try await photoEvent(
+                PhotoRejected(
+                    userId: ada, photoId: second, code: "moderator", reason: "no", rejectedAt: clock.now, sequence: 6),
+                user: ada, in: harness, clock: clock)
+            try await photoEvent(
+                PhotoRejected(
+                    userId: ada, photoId: third, code: "moderator", reason: "no", rejectedAt: clock.now, sequence: 7),
+                user: ada, in: harness, clock: clock)
+            guard case .failure? = try await view(ada, by: bob, in: harness, clock: clock) else {
+                Issue.record("a profile whose photos were all taken down is still shown")
+                return
+            }
         }
     }
 

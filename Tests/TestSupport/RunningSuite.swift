@@ -60,6 +60,11 @@ public final class RunningSuite: Sendable {
             // Every test client comes from 127.0.0.1: tests of the limits set their own.
             environment["KINDRED_RATE_LIMIT_AUTH_PER_MINUTE"] = "1000000"
             environment["KINDRED_RATE_LIMIT_API_PER_MINUTE"] = "1000000"
+            environment["KINDRED_MEDIA_PUBLIC_URL"] = "http://127.0.0.1:\(ports[.media] ?? 0)"
+        }
+        if service == .media {
+            // Each suite's blobs in its own folder, beside its logs.
+            environment["KINDRED_MEDIA_DIR"] = logDirectory.appendingPathComponent("media").path
         }
         if service == .gateway || service == .media {
             // The signing keys of photo URLs: the gateway mints them, media checks them.

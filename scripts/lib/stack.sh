@@ -519,7 +519,8 @@ _k_print_exports() { # NAME...
 # kindred_service_env [--print] SERVICE
 # Exports (into the current shell — call it in a subshell) exactly what one service
 # reads: KINDRED_DATABASE_URL, KINDRED_AMQP_URL, KINDRED_HTTP_PORT, for the gateway
-# KINDRED_JWT_SECRET, and for the gateway and media KINDRED_MEDIA_URL_KEYS. With --print, prints `export` lines instead.
+# KINDRED_JWT_SECRET and KINDRED_MEDIA_PUBLIC_URL, and for the gateway and media
+# KINDRED_MEDIA_URL_KEYS. With --print, prints `export` lines instead.
 # shellcheck disable=SC2034 # the variables are exported/printed by name
 kindred_service_env() {
     local print=0
@@ -539,7 +540,9 @@ kindred_service_env() {
     names=(KINDRED_DATABASE_URL KINDRED_AMQP_URL KINDRED_HTTP_PORT)
     if [[ "$s" == gateway ]]; then
         KINDRED_JWT_SECRET=$(_k_secret KINDRED_JWT_SECRET)
-        names+=(KINDRED_JWT_SECRET)
+        # Where clients fetch photos: media's own port unless a CDN is named.
+        KINDRED_MEDIA_PUBLIC_URL=${KINDRED_MEDIA_PUBLIC_URL:-http://127.0.0.1:$KINDRED_MEDIA_HTTP_PORT}
+        names+=(KINDRED_JWT_SECRET KINDRED_MEDIA_PUBLIC_URL)
     fi
     # The signing keys of photo URLs: the gateway mints them, media checks them.
     if [[ "$s" == gateway || "$s" == media ]]; then

@@ -1,5 +1,6 @@
 import Foundation
 import ServiceRuntime
+import SignedURLs
 
 /// The gateway's own settings, on top of `ServiceConfiguration`.
 public struct GatewayConfiguration: Sendable {
@@ -51,6 +52,15 @@ public struct GatewayConfiguration: Sendable {
     /// gateway instance; one more is 429.
     public var maxStreamsPerUser: Int
 
+    /// `KINDRED_MEDIA_URL_KEYS` (required, shared with media) and `KINDRED_MEDIA_URL_KEY_ID`
+    /// (default `k1`): what signs the photo URLs answers carry.
+    public var mediaURLSigner: MediaURLSigner
+    /// `KINDRED_MEDIA_PUBLIC_URL`, default `http://127.0.0.1:8085` (media's local origin):
+    /// where clients fetch photos, media itself or a CDN in front of it.
+    public var mediaPublicURL: String
+    /// `KINDRED_MEDIA_URL_SECONDS`, default 3600: how long a photo URL works.
+    public var mediaURLSeconds: Int
+
     /// The deadline of one route (`GET /v1/profile/me`).
     public func deadline(of route: String) -> Duration {
         .milliseconds(routeTimeoutMilliseconds[route] ?? requestTimeoutMilliseconds)
@@ -101,6 +111,15 @@ public struct GatewayConfiguration: Sendable {
             trustedProxies = .empty
         }
         loginFailuresPerAccount = reader.integer("KINDRED_LOGIN_FAILURES_PER_ACCOUNT", default: 10, range: 1...1000)
+        mediaURLSigner = MediaURLSigner.configured(by: &reader)
+        mediaPublicURL = reader.string("KINDRED_MEDIA_PUBLIC_URL", default: "http://127.0.0.1:8085")
+        while mediaPublicURL.hasSuffix("/") { mediaPublicURL.removeLast() }
+        let mediaURL = URL(string: mediaPublicURL)
+        let isOrigin = ["http", "https"].contains(mediaURL?.scheme ?? "") && mediaURL?.host != nil
+        if !isOrigin || mediaURL?.query != nil || mediaURL?.fragment != nil {
+            reader.problem("KINDRED_MEDIA_PUBLIC_URL must be an http(s) URL without a query, not '\(mediaPublicURL)'")
+        }
+        mediaURLSeconds = reader.integer("KINDRED_MEDIA_URL_SECONDS", default: 3600, range: 60...86400)
         corsOrigins = Set(
             reader.string("KINDRED_CORS_ORIGINS", default: "").split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces)

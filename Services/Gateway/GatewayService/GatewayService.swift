@@ -20,8 +20,11 @@ public enum GatewayService {
         let auth = AuthRoutes(
             runtime: runtime, tokens: tokens, authenticator: authenticator, bcryptCost: configuration.bcryptCost,
             failedLogins: FailedLoginLimiter(limit: configuration.loginFailuresPerAccount, now: now), now: now)
+        let links = PhotoLinkMinter(
+            signer: configuration.mediaURLSigner, publicBase: configuration.mediaPublicURL,
+            lifetimeSeconds: configuration.mediaURLSeconds)
         let profile = ProfileRoutes(
-            requests: requests, authenticator: authenticator,
+            requests: requests, authenticator: authenticator, links: links,
             deadline: configuration.deadline(of:), now: now)
         let hub = LiveEventHub(maxStreamsPerUser: configuration.maxStreamsPerUser)
         let account = AccountRoutes(runtime: runtime, authenticator: authenticator, hub: hub, now: now)
@@ -48,9 +51,13 @@ public enum GatewayService {
                         auth: RateLimiter(limitPerMinute: configuration.authRequestsPerMinute, now: now),
                         api: RateLimiter(limitPerMinute: configuration.apiRequestsPerMinute, now: now),
                         authenticator: authenticator, proxies: configuration.trustedProxies))
+                let idempotency = Idempotency(pool: runtime.pool, authenticator: authenticator, now: now)
+                let media = MediaRoutes(
+                    requests: requests, authenticator: authenticator, idempotency: idempotency, links: links,
+                    deadline: configuration.deadline(of:), now: now)
                 let endpoints = GatewayEndpoints(
-                    auth: auth, idempotency: Idempotency(pool: runtime.pool, authenticator: authenticator, now: now),
-                    profile: profile, events: events, account: account)
+                    auth: auth, idempotency: idempotency, profile: profile, events: events, account: account,
+                    media: media)
                 GatewayAPI.table.register(on: router, serving: endpoints)
             })
     }

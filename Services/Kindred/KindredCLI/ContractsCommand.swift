@@ -79,7 +79,8 @@ struct ContractsCommand: AsyncParsableCommand {
                             "type": descriptor.type.rawValue, "role": "\(descriptor.role)",
                             "dataversion": descriptor.dataVersion,
                             "acceptedVersions": descriptor.acceptedVersions.sorted(),
-                            "producer": descriptor.producer.rawValue, "queues": queues,
+                            "producer": descriptor.producer.rawValue,
+                            "producers": descriptor.producers.map(\.rawValue).sorted(), "queues": queues,
                             "schema": (try? descriptor.schemaSnapshot().schema.jsonObject) ?? [:],
                         ]
                     })
@@ -89,7 +90,8 @@ struct ContractsCommand: AsyncParsableCommand {
                 rows.map { descriptor, queues in
                     [
                         descriptor.type.rawValue, "\(descriptor.role)", "\(descriptor.dataVersion)",
-                        descriptor.producer.rawValue, queues.isEmpty ? "-" : queues.joined(separator: ", "),
+                        descriptor.producers.map(\.rawValue).sorted().joined(separator: ","),
+                        queues.isEmpty ? "-" : queues.joined(separator: ", "),
                     ]
                 })
         }

@@ -24,6 +24,8 @@ public enum MediaService {
             handlers: [
                 PhotoUploadRequestedHandler(now: now), PhotosListRequestedHandler(),
                 PhotosReorderRequestedHandler(now: now), PhotoRemovalRequestedHandler(now: now),
+                PhotoReviewListRequestedHandler(), PhotoDecisionRequestedHandler(now: now),
+                AccountDeletionRequestedHandler(now: now),
             ],
             background: [worker],
             routes: { router in origin.register(on: router) })
@@ -45,16 +47,7 @@ struct MediaConfiguration {
     var signer: MediaURLSigner
 
     init(reader: inout EnvironmentReader) throws {
-        let keys = reader.secret(
-            "KINDRED_MEDIA_URL_KEYS", minimumLength: 2,
-            purpose: "the keys of signed photo URLs, shared with the gateway")
-        let keyID = reader.string("KINDRED_MEDIA_URL_KEY_ID", default: "k1")
-        do {
-            signer = try MediaURLSigner(keysText: keys, signingKeyID: keyID)
-        } catch {
-            signer = MediaURLSigner(keys: [:], signingKeyID: keyID)
-            if !keys.isEmpty { reader.problem("\(error)") }
-        }
+        signer = MediaURLSigner.configured(by: &reader)
         autoApprove = reader.string("KINDRED_MEDIA_AUTO_APPROVE", default: "true") != "false"
         directory = reader.string("KINDRED_MEDIA_DIR", default: ".kindred/media")
         let endpoint = reader.string("KINDRED_MEDIA_S3_ENDPOINT", default: "")

@@ -25,6 +25,10 @@ public enum ProfileService {
                 ReportDecisionRequestedHandler(now: now),
                 UserBlockedHandler(),
                 UserUnblockedHandler(),
+                PhotoApprovedHandler(),
+                PhotoRejectedHandler(),
+                PhotoRemovedHandler(),
+                PhotosReorderedHandler(),
                 AccountDeletionRequestedHandler(now: now),
             ])
     }

@@ -72,6 +72,7 @@ extension RouteTable {
             let requestBody: [String: Any] = ["required": true, "content": [Answer.jsonContentType: media]]
             operation["requestBody"] = requestBody
         }
+        if let upload = route.upload { operation["requestBody"] = upload.requestBody }
         return operation
     }
 }
@@ -127,6 +128,21 @@ extension RouteResponse {
             object["headers"] = described
         }
         return object
+    }
+}
+
+extension RouteUpload {
+    /// The bytes as they are, in each media type, or the form with its one file part.
+    fileprivate var requestBody: [String: Any] {
+        let description = "At most \(maxBytes) bytes; the type is told from the bytes, not from this header."
+        let bytes: [String: Any] = ["type": "string", "contentMediaType": "application/octet-stream"]
+        var content: [String: Any] = [:]
+        for type in mediaTypes { content[type] = ["schema": bytes] }
+        let form: [String: Any] = [
+            "type": "object", "required": [formField], "properties": [formField: bytes],
+        ]
+        content["multipart/form-data"] = ["schema": form]
+        return ["required": true, "description": description, "content": content]
     }
 }
 

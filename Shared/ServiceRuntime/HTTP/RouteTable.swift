@@ -26,6 +26,8 @@ package struct RouteTable<Dependencies: Sendable>: Sendable {
         package var parameters: [RouteParameter]
         /// The JSON body the route reads, if any.
         package var body: SchemaComponent?
+        /// The bytes the route takes instead of JSON (an upload), if any.
+        package var upload: RouteUpload?
         /// What the route answers; a route with a body also answers what reading it may
         /// (`JSONBody`: 400, 413, 422) unless it lists those statuses itself.
         package var responses: [RouteResponse]
@@ -36,7 +38,7 @@ package struct RouteTable<Dependencies: Sendable>: Sendable {
         package init(
             _ method: HTTPRequest.Method, _ path: String, summary: String, tag: String,
             security: RouteSecurity = .open, parameters: [RouteParameter] = [], body: SchemaComponent? = nil,
-            responses: [RouteResponse], handler: @escaping Handler
+            upload: RouteUpload? = nil, responses: [RouteResponse], handler: @escaping Handler
         ) {
             self.method = method
             self.path = path
@@ -45,6 +47,7 @@ package struct RouteTable<Dependencies: Sendable>: Sendable {
             self.security = security
             self.parameters = parameters
             self.body = body
+            self.upload = upload
             self.responses = responses
             self.handler = handler
         }
@@ -60,6 +63,7 @@ package struct RouteTable<Dependencies: Sendable>: Sendable {
             self.security = .open
             self.parameters = []
             self.body = nil
+            self.upload = nil
             self.responses = responses
             self.handler = nil
         }
@@ -97,6 +101,20 @@ package struct RouteTable<Dependencies: Sendable>: Sendable {
                 try await handler(dependencies, request, context).response(from: request, context: context)
             }
         }
+    }
+}
+
+/// A body of bytes a route takes: sent as they are, in one of `mediaTypes`, or as the
+/// one `formField` part of `multipart/form-data`.
+package struct RouteUpload: Sendable, Equatable {
+    package var mediaTypes: [String]
+    package var formField: String
+    package var maxBytes: Int
+
+    package init(mediaTypes: [String], formField: String, maxBytes: Int) {
+        self.mediaTypes = mediaTypes
+        self.formField = formField
+        self.maxBytes = maxBytes
     }
 }
 

@@ -114,6 +114,71 @@ struct DecisionBody: Codable, Sendable {
     var note: String?
 }
 
+/// A photo as its owner (or a moderator) sees it.
+struct PhotoDocument: Codable, Sendable, Equatable {
+    var photoId: UUID
+    var userId: UUID
+    var status: PhotoStatus
+    /// 0 is the primary photo.
+    var position: Int
+    var reason: String?
+    var width: Int?
+    var height: Int?
+    var uploadedAt: Date
+    /// While media serves it: approved, or waiting for review (to its owner and moderators only).
+    var urls: PhotoLinks?
+}
+
+/// The answer to `GET /v1/media/photos` and `GET /v1/admin/photos`.
+struct PhotoList: Codable, Sendable {
+    var photos: [PhotoDocument]
+}
+
+/// `PUT /v1/media/photos/order`, and its answer.
+struct PhotoOrder: Codable, Sendable {
+    var photoIds: [UUID]
+}
+
+/// `POST /v1/admin/photos/{id}/decision`.
+struct PhotoDecisionBody: Codable, Sendable {
+    var decision: String
+    var reason: String?
+}
+
+/// Another user's profile as the viewer sees it: the profile service's `PublicProfile`,
+/// with the URLs of its approved photos, the primary first.
+struct ProfileView: Codable, Sendable {
+    var userId: UUID
+    var displayName: String
+    var age: Int
+    var gender: String
+    var bio: String?
+    var interests: [String]
+    var relationshipIntent: String?
+    var heightCm: Int?
+    var job: String?
+    var education: String?
+    var languages: [String]
+    var distance: DistanceBucket?
+    var photos: [PublicPhoto]
+
+    init(_ profile: PublicProfile, photos: [PublicPhoto]) {
+        userId = profile.userId
+        displayName = profile.displayName
+        age = profile.age
+        gender = profile.gender
+        bio = profile.bio
+        interests = profile.interests
+        relationshipIntent = profile.relationshipIntent
+        heightCm = profile.heightCm
+        job = profile.job
+        education = profile.education
+        languages = profile.languages
+        distance = profile.distance
+        self.photos = photos
+    }
+}
+
 /// The component schemas of the gateway's document, each inferred from the type above or
 /// the type the route encodes (`TokenResponse`, `ProfileDocument`, `OperationStatus`).
 extension SchemaComponent {
@@ -199,11 +264,47 @@ extension SchemaComponent {
     static let locationAnswer = SchemaComponent(inferring: LocationAnswer.self, name: "LocationStored")
 
     static let publicProfile = SchemaComponent(
-        inferring: PublicProfile.self, name: "PublicProfile",
+        inferring: ProfileView.self, name: "PublicProfile",
         fields: [
             "age": FieldRules(description: "Whole years; the birthdate is never shown"),
             "distance": FieldRules(description: "A band from the two grid cells; never a position or exact distance"),
+            "photos": FieldRules(description: "Approved photos, the primary first; at least one"),
         ])
+
+    static let photoAccepted = SchemaComponent(
+        inferring: PhotoAccepted.self, name: "PhotoAccepted",
+        fields: ["status": FieldRules(description: "`processing`: follow it at `Location` or on `GET /v1/events`")])
+
+    static let photo = SchemaComponent(
+        inferring: PhotoDocument.self, name: "Photo",
+        fields: [
+            "status": FieldRules(values: PhotoStatus.allCases.map(\.rawValue)),
+            "reason": FieldRules(description: "Why it was rejected"),
+            "width": FieldRules(description: "Of the display variant, once processed"),
+        ])
+
+    static let photoList = SchemaComponent(inferring: PhotoList.self, name: "PhotoList")
+
+    static let photoOrder = SchemaComponent(
+        inferring: PhotoOrder.self, name: "PhotoOrder",
+        fields: [
+            "photoIds": FieldRules(
+                description: "Every photo of the user that is not rejected, each once; the first is the primary",
+                minItems: 1, maxItems: PhotoLimits.maxPhotosPerUser, uniqueItems: true)
+        ])
+
+    static let photoDecision = SchemaComponent(
+        inferring: PhotoDecisionBody.self, name: "PhotoDecision",
+        fields: [
+            "decision": FieldRules(values: PhotoDecision.allCases.map(\.rawValue)),
+            "reason": FieldRules(
+                description: "Told to the owner of a rejected photo", minLength: 1,
+                maxLength: PhotoLimits.reasonMaxLength),
+        ])
+
+    static let photoDecided = SchemaComponent(
+        inferring: PhotoDecided.self, name: "PhotoDecided",
+        fields: ["status": FieldRules(values: [PhotoStatus.approved.rawValue, PhotoStatus.rejected.rawValue])])
 
     static let vocabulary = SchemaComponent(inferring: VocabularyDocument.self, name: "Vocabulary")
 

@@ -10,13 +10,14 @@ struct GatewayEndpoints: Sendable {
     let profile: ProfileRoutes
     let events: EventStreamRoute
     let account: AccountRoutes
+    let media: MediaRoutes
 
-    /// Runs an auth route under its `Idempotency-Key`, if it carries one.
+    /// Runs a POST route under its `Idempotency-Key`, if it carries one; `limit` is its body limit.
     func idempotent(
-        _ request: Request, _ context: KindredRequestContext, replay: Idempotency.Replay,
-        _ handler: @Sendable (Request) async throws -> Answer
+        _ request: Request, _ context: KindredRequestContext, replay: Idempotency.Replay = .storedAnswer,
+        limit: Int = AuthRoutes.bodyLimit, _ handler: @Sendable (Request) async throws -> Answer
     ) async throws -> Response {
-        try await idempotency.run(request, context: context, limit: AuthRoutes.bodyLimit, replay: replay, handler)
+        try await idempotency.run(request, context: context, limit: limit, replay: replay, handler)
     }
 }
 
@@ -29,7 +30,8 @@ enum GatewayAPI {
         [
             register, login, guest, link, refresh, logout, logoutEverywhere, profileRead, profileReplace,
             profilePatch, profileLocation, profileView, vocabulary, questionnaire, assessment, reportFiling,
-            reportList, reportDecision, events, accountDeletion, operationStatus, openAPI,
+            reportList, reportDecision, photoUpload, photoList, photoRead, photoOrder, photoRemoval, photoReviewList,
+            photoDecision, events, accountDeletion, operationStatus, openAPI,
         ] + OperationalRoutes.documentedProbes(of: GatewayEndpoints.self))
 
     // MARK: What many routes answer
@@ -218,18 +220,21 @@ enum GatewayAPI {
 
     private static let assessment = Route(
         .post, "/v1/assessments/attachment", summary: "Answer the attachment questionnaire (retakes allowed)",
-        tag: "assessments", security: .bearer, body: .attachmentAnswers,
+        tag: "assessments", security: .bearer, parameters: [idempotencyKey], body: .attachmentAnswers,
         responses: signedIn([
             .json(.created, "Scored; the latest assessment counts.", .attachmentResult),
             .problem(.notFound, "No profile yet.", types: ["not-found"]),
             noAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.profile.assess(request, context: context)
+        try await endpoints.idempotent(request, context, limit: ProfileRoutes.bodyLimit) {
+            try await endpoints.profile.assess($0, context: context)
+        }
     }
 
     private static let reportFiling = Route(
-        .post, "/v1/reports", summary: "Report a user", tag: "safety", security: .bearer, body: .report,
+        .post, "/v1/reports", summary: "Report a user", tag: "safety", security: .bearer,
+        parameters: [idempotencyKey], body: .report,
         responses: signedIn([
             .json(.created, "Filed.", .reportAnswer),
             .problem(.notFound, "No such user.", types: ["not-found"]),
@@ -240,7 +245,9 @@ enum GatewayAPI {
             noAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.profile.report(request, context: context)
+        try await endpoints.idempotent(request, context, limit: ProfileRoutes.bodyLimit) {
+            try await endpoints.profile.report($0, context: context)
+        }
     }
 
     private static let notModerator = RouteResponse.problem(
@@ -261,7 +268,8 @@ enum GatewayAPI {
 
     private static let reportDecision = Route(
         .post, "/v1/admin/reports/{id}/decision", summary: "Decide a report (moderators)", tag: "moderation",
-        security: .bearer, parameters: [RouteParameter("id", in: .path, required: true, format: "uuid")],
+        security: .bearer,
+        parameters: [RouteParameter("id", in: .path, required: true, format: "uuid"), idempotencyKey],
         body: .decision,
         responses: signedIn([
             .json(.ok, "Decided; the audit keeps the note.", .decided),
@@ -271,7 +279,118 @@ enum GatewayAPI {
             noAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.profile.decide(request, context: context, reportID: context.parameters.get("id") ?? "")
+        try await endpoints.idempotent(request, context, limit: ProfileRoutes.bodyLimit) {
+            try await endpoints.profile.decide($0, context: context, reportID: context.parameters.get("id") ?? "")
+        }
+    }
+
+    private static let noMediaAnswer = RouteResponse.problem(
+        .gatewayTimeout, "The media service did not answer in time.", types: ["timeout"])
+
+    private static let photoID = RouteParameter("id", in: .path, required: true, format: "uuid")
+
+    private static let photoUpload = Route(
+        .post, "/v1/media/photos", summary: "Upload a photo (JPEG, PNG or WebP; its metadata is stripped)",
+        tag: "media", security: .bearer, parameters: [idempotencyKey],
+        upload: RouteUpload(
+            mediaTypes: PhotoUpload.imageTypes, formField: "photo", maxBytes: PhotoLimits.maxUploadBytes),
+        responses: signedIn([
+            .json(
+                .accepted, "Taken; processing. `Location` is the photo; its outcome also reaches `GET /v1/events`.",
+                .photoAccepted, headers: ["Location"]),
+            .problem(
+                .conflict, "Already \(PhotoLimits.maxPhotosPerUser) photos, or a copy of one of them.",
+                types: ["conflict"]),
+            .problem(
+                .contentTooLarge, "Over \(PhotoLimits.maxUploadBytes) bytes; refused as soon as it is.",
+                types: ["too-large"]),
+            .problem(
+                .unsupportedMediaType, "Not sent as an image or a form.", types: ["unsupported-media-type"]),
+            .problem(
+                .unprocessableContent, "An empty photo, or a form without its one photo part.",
+                types: ["validation"]),
+            noMediaAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.media.upload(request, context: context)
+    }
+
+    private static let photoList = Route(
+        .get, "/v1/media/photos", summary: "The signed-in user's photos, in order, with signed URLs", tag: "media",
+        security: .bearer,
+        responses: signedIn([
+            .json(.ok, "At most \(PhotoLimits.maxPhotosPerUser), rejected ones included.", .photoList), noMediaAnswer,
+            badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.media.list(request, context: context)
+    }
+
+    private static let photoRead = Route(
+        .get, "/v1/media/photos/{id}", summary: "One of the signed-in user's photos", tag: "media",
+        security: .bearer, parameters: [photoID],
+        responses: signedIn([
+            .json(.ok, "The photo.", .photo),
+            .problem(.notFound, "No such photo of this user.", types: ["not-found"]),
+            noMediaAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.media.photo(request, context: context, photoID: context.parameters.get("id") ?? "")
+    }
+
+    private static let photoOrder = Route(
+        .put, "/v1/media/photos/order", summary: "Put the photos in a new order (the first is the primary)",
+        tag: "media", security: .bearer, body: .photoOrder,
+        responses: signedIn([.json(.ok, "The new order.", .photoOrder), noMediaAnswer, badAnswer])
+    ) { endpoints, request, context in
+        try await endpoints.media.reorder(request, context: context)
+    }
+
+    private static let photoRemoval = Route(
+        .delete, "/v1/media/photos/{id}", summary: "Remove a photo (its URLs answer 404 at once)", tag: "media",
+        security: .bearer, parameters: [photoID],
+        responses: signedIn([
+            .described(.noContent, "Removed; the others moved up."),
+            .problem(.notFound, "No such photo of this user.", types: ["not-found"]),
+            noMediaAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.media.remove(request, context: context, photoID: context.parameters.get("id") ?? "")
+    }
+
+    private static let photoReviewList = Route(
+        .get, "/v1/admin/photos", summary: "Photos by status, oldest first (moderators)", tag: "moderation",
+        security: .bearer,
+        parameters: [
+            RouteParameter(
+                "status", in: .query, required: false,
+                description: "`pending-review` (the default), `approved`, `rejected` or `processing`")
+        ],
+        responses: signedIn([
+            .json(.ok, "At most \(PhotoReviewListed.limit) photos, with signed URLs.", .photoList), notModerator,
+            .problem(.unprocessableContent, "Not a status photos are listed by.", types: ["validation"]),
+            noMediaAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.media.reviewList(request, context: context)
+    }
+
+    private static let photoDecision = Route(
+        .post, "/v1/admin/photos/{id}/decision", summary: "Approve or reject a photo (moderators)",
+        tag: "moderation", security: .bearer, parameters: [photoID, idempotencyKey], body: .photoDecision,
+        responses: signedIn([
+            .json(.ok, "Decided; the owner is told by `PhotoApproved` or `PhotoRejected`.", .photoDecided),
+            notModerator,
+            .problem(.notFound, "No such photo.", types: ["not-found"]),
+            .problem(
+                .conflict, "The decision does not fit the photo's status (approving an approved one…).",
+                types: ["conflict"]),
+            noMediaAnswer, badAnswer,
+        ])
+    ) { endpoints, request, context in
+        try await endpoints.idempotent(request, context, limit: MediaRoutes.bodyLimit) {
+            try await endpoints.media.decide($0, context: context, photoID: context.parameters.get("id") ?? "")
+        }
     }
 
     private static let events = Route(

@@ -6,11 +6,13 @@ import ServiceRuntime
 
 /// The profile routes (listed in `GatewayAPI`), answered by the profile service through
 /// request events: the own profile, its location, the attachment assessment, other
-/// people's profiles, reports and their moderation. The vocabulary and the questionnaire
+/// people's profiles (with signed URLs of their photos), reports and their moderation. The vocabulary and the questionnaire
 /// are the contracts' own, answered here.
 struct ProfileRoutes: Sendable {
     let requests: RequestReplyClient
     let authenticator: Authenticator
+    /// Signs the URLs of the photos another user's profile shows.
+    let links: PhotoLinkMinter
     /// The deadline of a route, by `METHOD path`.
     let deadline: @Sendable (String) -> Duration
     let now: @Sendable () -> Date
@@ -88,7 +90,8 @@ struct ProfileRoutes: Sendable {
         let reply = try await send(
             ProfileViewRequested(viewerId: viewerID, userId: userID), for: request, userID: viewerID,
             deadline: deadline("GET /v1/profiles/{userId}"))
-        return try jsonResponse(reply.data.profile)
+        let profile = reply.data.profile
+        return try jsonResponse(ProfileView(profile, photos: links.publicPhotos(profile.photoIds, now: now())))
     }
 
     /// `POST /v1/assessments/attachment`.
@@ -156,51 +159,9 @@ struct ProfileRoutes: Sendable {
     }
 
     private func send<Q: RequestEvent>(_ data: Q, for request: Request, userID: UUID, deadline: Duration)
-        async throws
-        -> Envelope<Q.Reply>
+        async throws -> Envelope<Q.Reply>
     {
-        let envelope = Envelope(
-            source: .gateway, time: now(), subject: userID.uuidString, data: data,
-            correlationID: RequestID.of(request))
-        do {
-            return try await requests.request(envelope, timeout: deadline)
-        } catch {
-            throw Self.problem(for: error)
-        }
-    }
-
-    /// How a failed request becomes an HTTP answer.
-    static func problem(for error: RequestError) -> Problem {
-        switch error {
-        case .deadlineExceeded:
-            return .timeout
-        // What went wrong inside (broker addresses, decoding errors) is logged by the request
-        // client, never shown to the caller.
-        case .unavailable:
-            return .unavailable("a service this needs cannot be reached")
-        case .invalidReply:
-            return Problem(
-                status: .badGateway, type: "bad-reply", title: "A service answered wrongly",
-                detail: "its answer could not be read")
-        case .failed(let failure):
-            switch failure.code {
-            case .validationFailed:
-                return .validation(failure.fieldErrors ?? [])
-            case .notFound:
-                return Problem(status: .notFound, type: "not-found", title: "Not found", detail: failure.detail)
-            case .conflict:
-                return Problem(status: .conflict, type: "conflict", title: "Conflict", detail: failure.detail)
-            case .forbidden:
-                return Problem(status: .forbidden, type: "forbidden", title: "Not allowed", detail: failure.detail)
-            case .internalError:
-                return Problem(
-                    status: .badGateway, type: "upstream-error", title: "A service failed", detail: failure.detail)
-            case .tooManyRequests:
-                return Problem(
-                    status: .tooManyRequests, type: "limit-reached", title: "Too many requests",
-                    detail: failure.detail, retryAfter: max(1, failure.retryAfterSeconds ?? 60))
-            }
-        }
+        try await requests.answer(data, for: request, userID: userID, at: now(), within: deadline)
     }
 }
 

@@ -17,6 +17,8 @@ public struct PhotoRejection: Error, Sendable, Equatable {
         case tooLarge = "too-large"
         case polyglot
         case blocked
+        /// Rejected by a moderator, not by a check.
+        case moderator
     }
 
     public var code: Code

@@ -10,8 +10,9 @@ import ServiceRuntime
 /// `PhotoProcessor` off the cooperative pool, stores the variants, then in one transaction
 /// records the outcome, drops the upload and appends `PhotoApproved` or `PhotoRejected`.
 /// Blobs are content-addressed, so a photo processed twice after a crash stores the same
-/// ones. It wakes after every handler's commit, and polls every second for what other
-/// instances left.
+/// ones. After the photos it deletes the blobs no photo shows any more, then finishes the
+/// account erasures whose blobs are gone (`UserDataErased`). It wakes after every
+/// handler's commit, and polls every second for what other instances left.
 public final class PhotoProcessingWorker: Service, Sendable {
     let pool: DatabasePool
     /// Wakes the outbox relay after a commit.
@@ -43,6 +44,7 @@ public final class PhotoProcessingWorker: Service, Sendable {
             do {
                 while try await processNext() {}
                 try await deleteUnusedBlobs()
+                try await finishErasures()
             } catch {
                 logger.warning("photo processing failed; it is tried again", metadata: ["error": "\(error)"])
             }
@@ -67,9 +69,30 @@ public final class PhotoProcessingWorker: Service, Sendable {
             try await blobs.put(processed.thumbnail.bytes, key: thumbnailKey, contentType: "image/jpeg")
             try await record(photo, processed: processed, displayKey: displayKey, thumbnailKey: thumbnailKey)
         case .failure(let rejection):
-            try await reject(photo, code: rejection.code.rawValue, reason: rejection.reason, hash: nil)
+            try await reject(photo, code: rejection.code.rawValue, reason: rejection.reason)
         }
         return true
+    }
+
+    /// Finishes the erasures whose photos are gone with their blobs: their rows are
+    /// deleted and `UserDataErased` appended, in one transaction.
+    func finishErasures() async throws {
+        let time = now()
+        let erasures = try await pool.withConnection { try PhotoStore.erasures(on: $0) }
+        for erasure in erasures {
+            let finished = try await pool.transaction { database in
+                guard try PhotoStore.finishErasure(erasure, now: time, on: database) else { return false }
+                try Outbox.append(
+                    Envelope(
+                        source: .media, time: time, subject: erasure.userID.uuidString,
+                        data: UserDataErased(userId: erasure.userID, operationId: erasure.operationID, service: .media),
+                        correlationID: erasure.correlationID, causationID: erasure.causationID,
+                        traceparent: erasure.traceparent),
+                    on: database)
+                return true
+            }
+            if finished { committed() }
+        }
     }
 
     /// Deletes the blobs removals left that no photo shows any more.
@@ -92,16 +115,22 @@ public final class PhotoProcessingWorker: Service, Sendable {
         if blocked {
             try await reject(
                 photo, code: PhotoRejection.Code.blocked.rawValue,
-                reason: "a copy of a photo that was rejected before", hash: processed.differenceHash)
+                reason: "a copy of a photo that was rejected before", hash: processed.differenceHash,
+                storedKeys: [displayKey, thumbnailKey])
             return
         }
         try await pool.transaction { database in
             guard
                 let done = try PhotoStore.finishProcessing(
                     id: photo.id, status: autoApprove ? .approved : .pendingReview, processed: processed,
-                    displayKey: displayKey, thumbnailKey: thumbnailKey, at: time, on: database),
-                done.status == .approved
-            else { return }
+                    displayKey: displayKey, thumbnailKey: thumbnailKey, at: time, on: database)
+            else {
+                // Removed (or its account erased) while it was processed: what was just stored goes too.
+                try PhotoStore.abandonProcessing(
+                    id: photo.id, storedKeys: [displayKey, thumbnailKey], at: time, on: database)
+                return
+            }
+            guard done.status == .approved else { return }
             let approved = PhotoApproved(
                 userId: done.userID, photoId: done.id, position: done.position, approvedAt: time,
                 sequence: try PhotoStore.nextSequence(userID: done.userID, on: database))
@@ -122,16 +151,20 @@ public final class PhotoProcessingWorker: Service, Sendable {
             on: database)
     }
 
-    /// Rejects a photo with its reason; a photo rejected for what it shows (not for being
-    /// broken) has its hash blocked, so that a near copy is rejected too.
-    private func reject(_ photo: PhotoStore.Photo, code: String, reason: String, hash: UInt64?) async throws {
+    /// Rejects a photo with its reason; a near copy of a blocked photo has its own hash
+    /// blocked too, and the variants already stored for it (`storedKeys`) are queued for deletion.
+    private func reject(
+        _ photo: PhotoStore.Photo, code: String, reason: String, hash: UInt64? = nil, storedKeys: [String] = []
+    ) async throws {
         let time = now()
         try await pool.transaction { database in
             guard let rejected = try PhotoStore.reject(id: photo.id, code: code, reason: reason, at: time, on: database)
-            else { return }
-            if let hash, code == PhotoRejection.Code.blocked.rawValue {
-                try PhotoStore.block(photoID: rejected.id, hash: hash, at: time, on: database)
+            else {
+                try PhotoStore.abandonProcessing(id: photo.id, storedKeys: storedKeys, at: time, on: database)
+                return
             }
+            try PhotoStore.queueDeletion(of: storedKeys, at: time, on: database)
+            if let hash { try PhotoStore.block(photoID: rejected.id, hash: hash, at: time, on: database) }
             let event = PhotoRejected(
                 userId: rejected.userID, photoId: rejected.id, code: code, reason: reason, rejectedAt: time,
                 sequence: try PhotoStore.nextSequence(userID: rejected.userID, on: database))

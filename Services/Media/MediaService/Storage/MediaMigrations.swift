@@ -66,5 +66,24 @@ enum MediaMigrations {
                 CREATE INDEX photos_by_display_key ON photos (display_key) WHERE status <> 'removed';
                 CREATE INDEX photos_by_thumbnail_key ON photos (thumbnail_key) WHERE status <> 'removed';
                 """),
+        Migration(
+            version: 3, name: "moderation and erasure",
+            sql: """
+                -- Who decided a photo under review, and when (the audit of moderation).
+                ALTER TABLE photos ADD COLUMN decided_by uuid, ADD COLUMN decided_at timestamptz;
+                -- The moderators' queue: photos by status, oldest first.
+                CREATE INDEX photos_by_status ON photos (status, uploaded_at);
+
+                -- Accounts being erased: their photos are removed at once; their rows go, and
+                -- UserDataErased is published, once the worker has deleted their blobs.
+                CREATE TABLE erasures (
+                    operation_id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL,
+                    correlation_id text NOT NULL,
+                    causation_id text NOT NULL,
+                    traceparent text,
+                    requested_at timestamptz NOT NULL
+                );
+                """),
     ]
 }

@@ -2,7 +2,8 @@ import Contracts
 import Foundation
 import Persistence
 
-/// The SQL of `photos`, `photo_originals`, `blocked_photo_hashes` and `photo_sequences`.
+/// The SQL of `photos`, `photo_originals`, `blocked_photo_hashes`, `photo_sequences`,
+/// `blob_deletions` and `erasures`.
 enum PhotoStore {
     struct Photo: Sendable, Equatable {
         var id: UUID
@@ -16,6 +17,9 @@ enum PhotoStore {
         var width: Int?
         var height: Int?
         var uploadedAt: Date
+
+        /// The variants' blobs, once it has them.
+        var blobKeys: [String] { [displayKey, thumbnailKey].compactMap { $0 } }
 
         var summary: PhotoSummary {
             PhotoSummary(
@@ -192,28 +196,158 @@ enum PhotoStore {
             ).first.flatMap(photo)
         else { return nil }
         try connection.execute(prepared: "DELETE FROM photo_originals WHERE photo_id = $1", [id])
-        for key in [photo.displayKey, photo.thumbnailKey].compactMap({ $0 }) {
+        try queueDeletion(of: photo.blobKeys, at: time, on: connection)
+        return photo
+    }
+
+    /// Queues blobs that may no longer be used; the worker deletes each one no photo shows.
+    static func queueDeletion(of keys: [String], at time: Date, on connection: DatabaseConnection) throws {
+        for key in keys {
             try connection.execute(
                 prepared: "INSERT INTO blob_deletions (key, queued_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
                 [key, time])
         }
-        return photo
     }
 
-    /// Blobs queued for deletion that no photo still shows, at most `limit`; queued ones a
+    /// A photo removed while it was processed: the variants just stored (display, then
+    /// thumbnail) are named on its row, so that an erasure waits for them, and queued for
+    /// deletion; the claim ends.
+    static func abandonProcessing(id: UUID, storedKeys: [String], at time: Date, on connection: DatabaseConnection)
+        throws
+    {
+        try connection.execute(
+            prepared: """
+                UPDATE photos SET display_key = coalesce(display_key, $2), thumbnail_key = coalesce(thumbnail_key, $3),
+                    lease_until = NULL
+                WHERE id = $1 AND status = 'removed'
+                """, [id, storedKeys.first, storedKeys.dropFirst().first])
+        try queueDeletion(of: storedKeys, at: time, on: connection)
+    }
+
+    // MARK: Moderation
+
+    /// Photos of a status, oldest first, at most `limit`.
+    static func list(status: PhotoStatus, limit: Int, on connection: DatabaseConnection) throws -> [Photo] {
+        try connection.execute(
+            prepared: "SELECT \(columns) FROM photos WHERE status = $1 ORDER BY uploaded_at, id LIMIT $2::integer",
+            [status.rawValue, limit]
+        ).rows.compactMap(photo)
+    }
+
+    /// Approves a photo waiting for review; nil if it is not waiting.
+    static func approve(id: UUID, by moderator: UUID, at time: Date, on connection: DatabaseConnection) throws
+        -> Photo?
+    {
+        try connection.execute(
+            prepared: """
+                UPDATE photos SET status = 'approved', decided_by = $2, decided_at = $3, updated_at = $3
+                WHERE id = $1 AND status = 'pending-review'
+                RETURNING \(columns)
+                """, [id, moderator, time]
+        ).first.flatMap(photo)
+    }
+
+    /// Records who rejected a photo.
+    static func recordDecision(id: UUID, by moderator: UUID, at time: Date, on connection: DatabaseConnection) throws {
+        try connection.execute(
+            prepared: "UPDATE photos SET decided_by = $2, decided_at = $3 WHERE id = $1", [id, moderator, time])
+    }
+
+    /// The difference hash of a processed photo.
+    static func differenceHash(of id: UUID, on connection: DatabaseConnection) throws -> UInt64? {
+        try connection.execute(prepared: "SELECT dhash FROM photos WHERE id = $1", [id]).first?.int64("dhash").map {
+            UInt64(bitPattern: $0)
+        }
+    }
+
+    // MARK: Erasure
+
+    /// An account being erased: every photo of the user is removed (its blobs queued) and
+    /// the erasure kept until the worker finishes it. Photos a worker is processing keep
+    /// their claim, so that the erasure waits for what it stores.
+    static func beginErasure(
+        operationID: UUID, userID: UUID, correlationID: String, causationID: String, traceparent: String?,
+        at time: Date, on connection: DatabaseConnection
+    ) throws {
+        let removed = try connection.execute(
+            prepared: """
+                UPDATE photos SET status = 'removed', updated_at = $2 WHERE user_id = $1 AND status <> 'removed'
+                RETURNING \(columns)
+                """, [userID, time]
+        ).rows.compactMap(photo)
+        try connection.execute(
+            prepared: "DELETE FROM photo_originals WHERE photo_id IN (SELECT id FROM photos WHERE user_id = $1)",
+            [userID])
+        try queueDeletion(of: removed.flatMap(\.blobKeys), at: time, on: connection)
+        try connection.execute(
+            prepared: """
+                INSERT INTO erasures (operation_id, user_id, correlation_id, causation_id, traceparent, requested_at)
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (operation_id) DO NOTHING
+                """, [operationID, userID, correlationID, causationID, traceparent, time])
+    }
+
+    struct Erasure: Sendable, Equatable {
+        var operationID: UUID
+        var userID: UUID
+        var correlationID: String
+        var causationID: String
+        var traceparent: String?
+    }
+
+    static func erasures(on connection: DatabaseConnection) throws -> [Erasure] {
+        try connection.execute(
+            prepared: """
+                SELECT operation_id, user_id, correlation_id, causation_id, traceparent FROM erasures
+                ORDER BY requested_at LIMIT 100
+                """
+        ).rows.compactMap { row in
+            guard let operationID = row.uuid("operation_id"), let userID = row.uuid("user_id"),
+                let correlationID = row.string("correlation_id"), let causationID = row.string("causation_id")
+            else { return nil }
+            return Erasure(
+                operationID: operationID, userID: userID, correlationID: correlationID, causationID: causationID,
+                traceparent: row.string("traceparent"))
+        }
+    }
+
+    /// Finishes an erasure whose blobs are all gone: the user's rows are deleted; false
+    /// while a worker still holds a claim on one of their photos or a blob of theirs waits
+    /// for deletion.
+    static func finishErasure(_ erasure: Erasure, now: Date, on connection: DatabaseConnection) throws -> Bool {
+        let waiting =
+            try connection.execute(
+                prepared: """
+                    SELECT 1 AS waiting FROM photos p
+                    WHERE p.user_id = $1 AND (
+                        p.lease_until > $2
+                        OR EXISTS (SELECT 1 FROM blob_deletions d WHERE d.key = p.display_key OR d.key = p.thumbnail_key))
+                    LIMIT 1
+                    """, [erasure.userID, now]
+            ).first != nil
+        guard !waiting else { return false }
+        try connection.execute(prepared: "DELETE FROM photos WHERE user_id = $1", [erasure.userID])
+        try connection.execute(prepared: "DELETE FROM photo_sequences WHERE user_id = $1", [erasure.userID])
+        try connection.execute(prepared: "DELETE FROM erasures WHERE operation_id = $1", [erasure.operationID])
+        return true
+    }
+
+    /// Blobs queued for deletion that no photo still shows (removed and rejected ones do
+    /// not), at most `limit`; queued ones a
     /// photo shows again (the same bytes uploaded anew) are forgotten, not checked forever.
     static func unusedBlobs(limit: Int, on connection: DatabaseConnection) throws -> [String] {
         try connection.execute(
             prepared: """
                 DELETE FROM blob_deletions d
                 WHERE EXISTS (
-                    SELECT 1 FROM photos p WHERE p.status <> 'removed' AND (p.display_key = d.key OR p.thumbnail_key = d.key))
+                    SELECT 1 FROM photos p
+                    WHERE p.status NOT IN ('removed', 'rejected') AND (p.display_key = d.key OR p.thumbnail_key = d.key))
                 """)
         return try connection.execute(
             prepared: """
                 SELECT d.key FROM blob_deletions d
                 WHERE NOT EXISTS (
-                    SELECT 1 FROM photos p WHERE p.status <> 'removed' AND (p.display_key = d.key OR p.thumbnail_key = d.key))
+                    SELECT 1 FROM photos p
+                    WHERE p.status NOT IN ('removed', 'rejected') AND (p.display_key = d.key OR p.thumbnail_key = d.key))
                 ORDER BY d.queued_at LIMIT $1::integer
                 """, [limit]
         ).rows.compactMap { $0.string("key") }

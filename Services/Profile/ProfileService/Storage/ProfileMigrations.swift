@@ -104,5 +104,23 @@ enum ProfileMigrations {
                 );
                 CREATE INDEX blocks_by_blocked ON blocks (blocked_id) WHERE blocked;
                 """),
+        Migration(
+            version: 3, name: "photos",
+            sql: """
+                -- The projection of media's photo events: which photos of a user others may
+                -- see, in what order. Each event carries the user's photo sequence; a row keeps
+                -- the sequence of the event that last set whether it is shown and of the one
+                -- that last set its position, so that events arriving out of order end as the
+                -- last one says.
+                CREATE TABLE profile_photos (
+                    photo_id uuid PRIMARY KEY,
+                    user_id uuid NOT NULL,
+                    shown boolean NOT NULL,
+                    position integer NOT NULL,
+                    shown_sequence bigint NOT NULL,
+                    position_sequence bigint NOT NULL
+                );
+                CREATE INDEX profile_photos_by_user ON profile_photos (user_id, position) WHERE shown;
+                """),
     ]
 }

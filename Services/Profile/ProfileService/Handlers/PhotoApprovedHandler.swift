@@ -1,0 +1,14 @@
+import Contracts
+import Persistence
+import ServiceRuntime
+
+/// `PhotoApproved` (from media) → others may see the photo on the user's profile; a user
+/// with no approved photo is shown to nobody.
+struct PhotoApprovedHandler: EventHandler {
+    func handle(_ event: Envelope<PhotoApproved>, context: MessageContext, database: DatabaseConnection) throws {
+        let approved = event.data
+        try PhotoProjectionStore.approve(
+            photoID: approved.photoId, userID: approved.userId, position: approved.position,
+            sequence: approved.sequence, on: database)
+    }
+}

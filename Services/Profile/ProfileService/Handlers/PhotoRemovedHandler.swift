@@ -1,0 +1,11 @@
+import Contracts
+import Persistence
+import ServiceRuntime
+
+/// `PhotoRemoved` (from media) → the photo is not shown any more.
+struct PhotoRemovedHandler: EventHandler {
+    func handle(_ event: Envelope<PhotoRemoved>, context: MessageContext, database: DatabaseConnection) throws {
+        try PhotoProjectionStore.hide(
+            photoID: event.data.photoId, userID: event.data.userId, sequence: event.data.sequence, on: database)
+    }
+}

@@ -1,0 +1,11 @@
+import Contracts
+import Persistence
+import ServiceRuntime
+
+/// `PhotosReordered` (from media) → the user's photos are shown in the new order, the first as the primary.
+struct PhotosReorderedHandler: EventHandler {
+    func handle(_ event: Envelope<PhotosReordered>, context: MessageContext, database: DatabaseConnection) throws {
+        try PhotoProjectionStore.reorder(
+            event.data.photoIds, userID: event.data.userId, sequence: event.data.sequence, on: database)
+    }
+}
