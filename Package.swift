@@ -98,7 +98,10 @@ var targets: [Target] = [
         path: "Tests/KindredCLITests", swiftSettings: swiftSettings),
     .executableTarget(
         name: "kindred-bench",
-        dependencies: ["Contracts", "Messaging", "Persistence", "ServiceRuntime", "KindredCLI", logging],
+        dependencies: [
+            "Contracts", "Messaging", "Persistence", "ServiceRuntime", "KindredCLI", "OutboundHTTP", "CTurboJPEG",
+            logging,
+        ],
         path: "Benchmarks/kindred-bench", swiftSettings: swiftSettings),
     .testTarget(
         name: "FaultTests",

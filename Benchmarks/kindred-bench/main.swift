@@ -31,6 +31,14 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 func milliseconds(_ duration: Duration) -> Double { duration / .milliseconds(1) }
 
+func line(_ label: String, _ value: String) { print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + value) }
+
+// The photo path is measured on its own (scripts/bench runs it after the wrk runs).
+if ProcessInfo.processInfo.environment["KINDRED_BENCH_MODE"] == "photos" {
+    try await PhotoBenchmark.run()
+    exit(0)
+}
+
 let count = setting("KINDRED_BENCH_EVENTS", 20000)
 let samples = setting("KINDRED_BENCH_SAMPLES", 500)
 var logger = Logger(label: "bench")
@@ -195,7 +203,6 @@ relaying.cancel()
 consuming.cancel()
 try await pool.withConnection { try $0.execute("DELETE FROM outbox") }
 
-func line(_ label: String, _ value: String) { print(label.padding(toLength: 52, withPad: " ", startingAt: 0) + value) }
 print("kindred-bench: \(count) events of \(batch.first?.1.count ?? 0) bytes, \(samples) latency samples")
 line("raw publish with confirms (200 in flight)", String(format: "%8.0f events/s", rawRate))
 for (label, echo) in [

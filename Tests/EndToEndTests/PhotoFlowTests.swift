@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Messaging
 import OutboundHTTP
 import SignedURLs
 import TestSupport
@@ -27,6 +28,72 @@ extension WalkingSkeletonTests {
         overrides[.media] = ["KINDRED_MEDIA_AUTO_APPROVE": "false"]
         try await RunningSuite.run(overrides: overrides, logsOnFailure: [.gateway, .media, .profile]) { suite in
             try await PhotoFlows().moderation(suite)
+        }
+    }
+}
+
+extension WalkingSkeletonTests {
+    @Test("hostile photo events end in .dead with their reason, and media and profile keep working")
+    func hostilePhotoEvents() async throws {
+        try await RunningSuite.run(overrides: ProfileFlows.overrides, logsOnFailure: [.gateway, .media, .profile]) {
+            suite in
+            let broker = AMQPConnection(
+                endpoint: try TestEnvironment.adminAMQPEndpoint(), name: "hostile-photos",
+                logger: TestEnvironment.logger("amqp"))
+            defer { broker.close() }
+            await broker.waitUntilConnected()
+            let codec = EnvelopeCodec()
+            let upload = Envelope(
+                source: .gateway, time: Date(), subject: UUID().uuidString, data: PhotoUploadRequested.example,
+                correlationID: "hostile-upload")
+            let approval = Envelope(
+                source: .media, time: Date(), subject: UUID().uuidString, data: PhotoApproved.example,
+                correlationID: "hostile-approval")
+            let uploadText = String(decoding: try codec.encode(upload), as: UTF8.self)
+            let approvalText = String(decoding: try codec.encode(approval), as: UTF8.self)
+            let hostile: [(queue: String, id: UUID, body: String, header: EnvelopeHeader)] = [
+                // Not base64 where the bytes should be.
+                (
+                    "PhotoUploadRequested.media", upload.id,
+                    uploadText.replacingOccurrences(
+                        of: Data(PhotoUploadRequested.example.bytes).base64EncodedString(), with: "%%% not base64 %%%"),
+                    upload.header
+                ),
+                // A position that is not a number.
+                (
+                    "PhotoApproved.profile", approval.id,
+                    approvalText.replacingOccurrences(of: #""position":0"#, with: #""position":"first""#),
+                    approval.header
+                ),
+            ]
+            for message in hostile {
+                var outgoing = OutgoingMessage.event(
+                    body: Array(message.body.utf8), header: message.header, publisher: .gateway)
+                outgoing.exchange = ""
+                outgoing.routingKey = message.queue
+                try await broker.publish(outgoing)
+            }
+            for message in hostile {
+                let dead = try await broker.consume(queue: message.queue + ".dead", prefetch: 5000)
+                var reason: String?
+                for try await delivery in dead where delivery.properties.messageID == message.id.uuidString {
+                    reason = delivery.properties.headers[DeadLetterHeader.reason]?.stringValue
+                    broker.acknowledge(delivery)
+                    break
+                }
+                #expect(reason != nil, "\(message.queue): not dead-lettered")
+            }
+
+            // Both still consume: a real upload is approved and shows on the profile.
+            let flows = PhotoFlows()
+            let owner = try await flows.profiles.register(suite, "after-hostile")
+            let viewer = try await flows.profiles.register(suite, "after-hostile-viewer")
+            try await flows.profiles.fillIn(suite, owner, name: "Owner")
+            let shown = try await eventually {
+                try await flows.profiles.send("GET", suite.gatewayURL + "/v1/profiles/\(owner.id)", token: viewer.token)
+                    .status == 200
+            }
+            #expect(shown)
         }
     }
 }

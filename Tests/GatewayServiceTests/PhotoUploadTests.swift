@@ -104,6 +104,31 @@ struct PhotoUploadTests {
         }
     }
 
+    @Test("an upload under an Idempotency-Key names its photo by the user and the key")
+    func photoIDs() {
+        let user = UUID()
+        let id = MediaRoutes.photoID(of: user, key: "k-1")
+        #expect(MediaRoutes.photoID(of: user, key: "k-1") == id, "a retry is the same photo")
+        #expect(MediaRoutes.photoID(of: user, key: "k-2") != id)
+        #expect(MediaRoutes.photoID(of: UUID(), key: "k-1") != id, "keys are the user's own")
+        #expect(id.uuid.6 >> 4 == 4 && id.uuid.8 >> 6 == 0b10)
+    }
+
+    @Test("a photo part over the limit is too large, not malformed; the first boundary starts a line")
+    func formLimits() throws {
+        let type = "multipart/form-data; boundary=XyZ123"
+        let big = form([photoPart([UInt8](repeating: 0x41, count: PhotoLimits.maxUploadBytes + 1))])
+        #expect(read(big, type) == .failure(.tooLarge))
+        let midLine = Array("preamble--XyZ123\r\n".utf8) + form([photoPart(jpeg)])
+        #expect(try read(midLine, type).get().bytes == jpeg, "the real first boundary after a line break is found")
+        let noLineStart = Array(
+            "x--XyZ123\r\nContent-Disposition: form-data; name=\"photo\"\r\n\r\nA\r\n--XyZ123--".utf8)
+        guard case .failure = read(noLineStart, type) else {
+            Issue.record("a boundary in the middle of a line started the form")
+            return
+        }
+    }
+
     @Test("links are signed for the media origin, expire after their lifetime on a whole minute, and verify")
     func links() throws {
         let signer = try MediaURLSigner(keysText: "k1:" + String(repeating: "ab", count: 32), signingKeyID: "k1")

@@ -87,9 +87,17 @@ struct MediaModerationTests {
             }
             #expect(decider == moderator, "the audit keeps who decided")
 
-            // An approved photo can be taken down later; a near copy of it is refused, by anyone.
+            // An approved photo can be taken down later, and near copies others show go with it;
+            // a new near copy is refused, by anyone.
+            let other = UUID()
+            let copy = try await upload(ImageFixtures.jpeg(seed: 1, quality: 80), by: other, in: harness, clock: clock)
+            while try await worker.processNext() {}
+            _ = try await decide(copy, .approve, in: harness, clock: clock)
             let taken = try await decide(first, .reject, in: harness, clock: clock)
             #expect(try taken.reply?.get().reason == PhotoDecisionRequestedHandler.defaultReason)
+            let takenDown = try taken.published(PhotoRejected.self).map(\.data)
+            #expect(takenDown.map(\.photoId) == [first, copy] && takenDown.last?.code == "blocked", "\(takenDown)")
+            #expect(try await list(of: other, in: harness, clock: clock).map(\.status) == [.rejected])
             _ = try await upload(ImageFixtures.jpeg(seed: 1, quality: 70), by: UUID(), in: harness, clock: clock)
             while try await worker.processNext() {}
             let codes = try await harness.published(PhotoRejected.self).map(\.data.code)
@@ -99,6 +107,36 @@ struct MediaModerationTests {
                     try await decide(
                         first, .reject, reason: String(repeating: "x", count: 501), in: harness, clock: clock))?.code
                     == .validationFailed)
+        }
+    }
+
+    @Test("a deletion decided for a blob holds off a worker storing the same bytes until it is done")
+    func blobDeletionLock() async throws {
+        try await MediaHandlerTests.withHarness { harness, clock, worker, blobs in
+            let photo = try await upload(ImageFixtures.jpeg(seed: 8), by: user, in: harness, clock: clock)
+            #expect(try await worker.processNext())
+            let keys = try await harness.pool.withConnection { try PhotoStore.find(id: photo, on: $0)?.blobKeys ?? [] }
+            let removal = Envelope(
+                source: .gateway, time: clock.now, subject: user.uuidString,
+                data: PhotoRemovalRequested(userId: user, photoId: photo), correlationID: "t")
+            let removed = try await harness.deliver(removal, to: PhotoRemovalRequestedHandler(now: clock.read))
+            #expect(try removed.published(PhotoRemoved.self).count == 1)
+            // A worker decides to delete the display blob, and has not yet deleted it.
+            let decided = try await harness.pool.transaction {
+                try PhotoStore.beginBlobDeletion(keys[0], now: clock.now, on: $0)
+            }
+            #expect(decided)
+            // The same bytes uploaded again: the worker waits instead of storing what is being deleted.
+            let again = try await upload(ImageFixtures.jpeg(seed: 8), by: user, in: harness, clock: clock)
+            #expect(try await worker.processNext() == false, "held off")
+            #expect(try await list(of: user, in: harness, clock: clock).map(\.status) == [.processing])
+            try await blobs.delete(keys[0])
+            try await harness.pool.withConnection { try PhotoStore.finishBlobDeletion(keys[0], on: $0) }
+            #expect(try await worker.processNext())
+            try await worker.deleteUnusedBlobs()
+            let shown = try await harness.pool.withConnection { try PhotoStore.find(id: again, on: $0) }
+            #expect(shown?.status == .approved)
+            for key in shown?.blobKeys ?? [] { #expect(try await blobs.get(key) != nil, "the new photo's blobs stay") }
         }
     }
 
@@ -159,6 +197,13 @@ struct MediaModerationTests {
             #expect(try await harness.published(UserDataErased.self).count == 1, "said once")
             let redelivered = try await harness.deliver(deletion, to: AccountDeletionRequestedHandler(now: clock.read))
             #expect(redelivered.outbox.isEmpty)
+            // The erased user's access token still works for minutes: their upload is refused.
+            var afterErasure = Envelope(
+                source: .gateway, time: clock.now, subject: user.uuidString,
+                data: PhotoUploadRequested(bytes: ImageFixtures.jpeg(seed: 9)), correlationID: "late")
+            afterErasure.datacontenttype = "image/jpeg"
+            let refused = try await harness.deliver(afterErasure, to: PhotoUploadRequestedHandler(now: clock.read))
+            #expect(helpers.failure(refused)?.code == .forbidden)
         }
     }
 }

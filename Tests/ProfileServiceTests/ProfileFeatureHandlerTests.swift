@@ -20,9 +20,6 @@ struct ProfileFeatureHandlerTests {
 
     /// A complete profile for `user`, aged 30 on `clock`'s day, with an approved photo.
     func createComplete(_ user: UUID, name: String, in harness: HandlerHarness, clock: ManualClock) async throws {
-        try await photoEvent(
-            PhotoApproved(userId: user, photoId: UUID(), position: 0, approvedAt: clock.now, sequence: 1), user: user,
-            in: harness, clock: clock)
         _ = try await harness.deliver(
             envelope(
                 UserRegistered(userId: user, email: "\(user)@example.com", registeredAt: clock.now), subject: user,
@@ -33,6 +30,9 @@ struct ProfileFeatureHandlerTests {
         let answer = try await harness.deliver(
             envelope(update, subject: user, at: clock.now), to: ProfileUpdateRequestedHandler(now: clock.read))
         #expect(throws: Never.self) { try answer.reply?.get() }
+        try await photoEvent(
+            PhotoApproved(userId: user, photoId: UUID(), position: 0, approvedAt: clock.now, sequence: 1), user: user,
+            in: harness, clock: clock)
     }
 
     /// Delivers one of media's photo events about `user` to `handler`.

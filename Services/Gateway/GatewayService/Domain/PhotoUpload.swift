@@ -27,10 +27,13 @@ struct PhotoUpload: Equatable, Sendable {
         case unsupportedType(String)
         /// The body is not what its type says (422, naming `photo`).
         case malformed(String)
+        /// The photo itself is over the limit (413), though the form fit in its allowance.
+        case tooLarge
 
         var message: String {
             switch self {
             case .unsupportedType(let message), .malformed(let message): return message
+            case .tooLarge: return "the photo is larger than \(PhotoLimits.maxUploadBytes) bytes"
             }
         }
     }
@@ -96,8 +99,13 @@ struct PhotoUpload: Equatable, Sendable {
 
     /// The one part named `photo` of a form whose delimiter is `delimiter` (`--boundary`).
     private static func photoPart(of body: [UInt8], boundary delimiter: [UInt8]) -> Result<PhotoUpload, Failure> {
-        // The first delimiter may follow a preamble; every later one follows CRLF.
-        guard let first = find(delimiter, in: body, from: 0) else {
+        // The first delimiter starts the body or a line after a preamble; every later one follows CRLF.
+        let first: Int
+        if body.starts(with: delimiter) {
+            first = 0
+        } else if let afterPreamble = find([0x0D, 0x0A] + delimiter, in: body, from: 0) {
+            first = afterPreamble + 2
+        } else {
             return .failure(.malformed("the form has no part with its boundary"))
         }
         let separator = [0x0D, 0x0A] + delimiter
@@ -129,12 +137,11 @@ struct PhotoUpload: Equatable, Sendable {
             if headers.name == "photo" {
                 guard photo == nil else { return .failure(.malformed("the form has more than one photo part")) }
                 guard contentEnd > contentStart else { return .failure(.malformed("the photo is empty")) }
-                guard contentEnd - contentStart <= PhotoLimits.maxUploadBytes else {
-                    return .failure(.malformed("the photo is larger than \(PhotoLimits.maxUploadBytes) bytes"))
-                }
+                guard contentEnd - contentStart <= PhotoLimits.maxUploadBytes else { return .failure(.tooLarge) }
+                // Only an image type is passed on as claimed; media reads the type from the bytes anyway.
+                let claimed = headers.contentType.map(mediaType(of:)).flatMap { imageTypes.contains($0) ? $0 : nil }
                 photo = PhotoUpload(
-                    bytes: Array(body[contentStart..<contentEnd]),
-                    claimedType: headers.contentType.map(mediaType(of:)) ?? "application/octet-stream")
+                    bytes: Array(body[contentStart..<contentEnd]), claimedType: claimed ?? "application/octet-stream")
             }
             position = contentEnd + separator.count
             guard position <= body.count else { return .failure(.malformed("the form ends inside a boundary")) }

@@ -19,6 +19,21 @@ struct GatewayEndpoints: Sendable {
     ) async throws -> Response {
         try await idempotency.run(request, context: context, limit: limit, replay: replay, handler)
     }
+
+    /// The same for a route that needs a signed-in user (`moderator`: one with that role),
+    /// checked before the key is claimed or the body read: a caller without a valid token
+    /// stores nothing.
+    func signedInIdempotent(
+        _ request: Request, _ context: KindredRequestContext, moderator: Bool = false, limit: Int,
+        _ handler: @Sendable (Request) async throws -> Answer
+    ) async throws -> Response {
+        if moderator {
+            _ = try profile.authenticator.moderator(of: request)
+        } else {
+            _ = try profile.authenticator.userID(of: request, context: context)
+        }
+        return try await idempotency.run(request, context: context, limit: limit, handler)
+    }
 }
 
 /// Every route of the gateway, once: the router is built from this table and so is the
@@ -227,7 +242,7 @@ enum GatewayAPI {
             noAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.idempotent(request, context, limit: ProfileRoutes.bodyLimit) {
+        try await endpoints.signedInIdempotent(request, context, limit: ProfileRoutes.bodyLimit) {
             try await endpoints.profile.assess($0, context: context)
         }
     }
@@ -245,7 +260,7 @@ enum GatewayAPI {
             noAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.idempotent(request, context, limit: ProfileRoutes.bodyLimit) {
+        try await endpoints.signedInIdempotent(request, context, limit: ProfileRoutes.bodyLimit) {
             try await endpoints.profile.report($0, context: context)
         }
     }
@@ -279,7 +294,7 @@ enum GatewayAPI {
             noAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.idempotent(request, context, limit: ProfileRoutes.bodyLimit) {
+        try await endpoints.signedInIdempotent(request, context, moderator: true, limit: ProfileRoutes.bodyLimit) {
             try await endpoints.profile.decide($0, context: context, reportID: context.parameters.get("id") ?? "")
         }
     }
@@ -388,7 +403,7 @@ enum GatewayAPI {
             noMediaAnswer, badAnswer,
         ])
     ) { endpoints, request, context in
-        try await endpoints.idempotent(request, context, limit: MediaRoutes.bodyLimit) {
+        try await endpoints.signedInIdempotent(request, context, moderator: true, limit: MediaRoutes.bodyLimit) {
             try await endpoints.media.decide($0, context: context, photoID: context.parameters.get("id") ?? "")
         }
     }

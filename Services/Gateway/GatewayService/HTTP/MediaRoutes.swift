@@ -1,4 +1,5 @@
 import Contracts
+import Crypto
 import Foundation
 import Hummingbird
 import Messaging
@@ -20,34 +21,49 @@ struct MediaRoutes: Sendable {
 
     /// `POST /v1/media/photos`: the signed-in user and the body's type are checked before a
     /// byte of it is read, a declared length over the limit is 413 at once, and reading
-    /// stops with 413 as soon as the limit is passed.
+    /// stops with 413 as soon as the limit is passed. Under an `Idempotency-Key` the photo's
+    /// id comes from the user and the key, so a retry after a lost answer (a 504) is the
+    /// same photo, not a copy of it.
     func upload(_ request: Request, context: KindredRequestContext) async throws -> Response {
         let userID = try authenticator.userID(of: request, context: context)
         let contentType = request.headers[.contentType] ?? ""
         if let failure = PhotoUpload.checkType(request.headers[.contentType]) { throw Self.problem(failure) }
         let limit = PhotoUpload.bodyLimit(contentType: contentType)
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw Self.tooLarge(limit)
+            throw Self.tooLarge
         }
-        return try await idempotency.run(request, context: context, limit: limit) { request in
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: limit)
-            } catch let error as HTTPError where error.status == .contentTooLarge {
-                throw Self.tooLarge(limit)
+        let photoID = request.headers[Idempotency.header].map { Self.photoID(of: userID, key: $0) } ?? .random()
+        do {
+            return try await idempotency.run(request, context: context, limit: limit) { request in
+                let body = try await request.body.collect(upTo: limit)
+                let upload: PhotoUpload
+                switch PhotoUpload.read(Array(body.readableBytesView), contentType: contentType) {
+                case .success(let read): upload = read
+                case .failure(let failure): throw Self.problem(failure)
+                }
+                let reply = try await requests.answer(
+                    PhotoUploadRequested(bytes: upload.bytes), for: request, userID: userID, at: now(),
+                    within: deadline("POST /v1/media/photos"), dataContentType: upload.claimedType, id: photoID)
+                var answer = try jsonResponse(reply.data, status: .accepted)
+                answer.location = "/v1/media/photos/\(reply.data.photoId.uuidString)"
+                return answer
             }
-            let upload: PhotoUpload
-            switch PhotoUpload.read(Array(body.readableBytesView), contentType: contentType) {
-            case .success(let read): upload = read
-            case .failure(let failure): throw Self.problem(failure)
-            }
-            let reply = try await requests.answer(
-                PhotoUploadRequested(bytes: upload.bytes), for: request, userID: userID, at: now(),
-                within: deadline("POST /v1/media/photos"), dataContentType: upload.claimedType)
-            var answer = try jsonResponse(reply.data, status: .accepted)
-            answer.location = "/v1/media/photos/\(reply.data.photoId.uuidString)"
-            return answer
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Self.tooLarge
         }
+    }
+
+    /// The id of the photo an upload under `key` makes: a version 4 layout of the first
+    /// 16 bytes of SHA-256 over the user and the key (keys are scoped to their user).
+    static func photoID(of userID: UUID, key: String) -> UUID {
+        var bytes = Array(SHA256.hash(data: Data("photo-upload\n\(userID.uuidString)\n\(key)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
+                bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 
     /// `GET /v1/media/photos`: the user's own photos in order, with their status; those that
@@ -147,11 +163,9 @@ struct MediaRoutes: Sendable {
     private static let noSuchPhoto = Problem(
         status: .notFound, type: "not-found", title: "Not found", detail: "no such photo")
 
-    private static func tooLarge(_ limit: Int) -> Problem {
-        Problem(
-            status: .contentTooLarge, type: "too-large", title: "The photo is too large",
-            detail: "a photo upload is at most \(PhotoLimits.maxUploadBytes) bytes (\(limit) with a form's own)")
-    }
+    private static let tooLarge = Problem(
+        status: .contentTooLarge, type: "too-large", title: "The photo is too large",
+        detail: "a photo is at most \(PhotoLimits.maxUploadBytes) bytes")
 
     private static func problem(_ failure: PhotoUpload.Failure) -> Problem {
         switch failure {
@@ -161,6 +175,8 @@ struct MediaRoutes: Sendable {
                 detail: message)
         case .malformed(let message):
             return .validation([FieldError(field: "photo", message: message)])
+        case .tooLarge:
+            return tooLarge
         }
     }
 }

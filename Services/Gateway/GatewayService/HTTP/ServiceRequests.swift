@@ -7,12 +7,14 @@ import ServiceRuntime
 extension RequestReplyClient {
     /// Asks a service on behalf of an HTTP request by `userID` and waits for the answer;
     /// the request's id is the correlation id, and a failure is the problem to answer with.
+    /// `id` (random by default) is the request event's.
     func answer<Q: RequestEvent>(
         _ data: Q, for request: Request, userID: UUID, at time: Date, within deadline: Duration,
-        dataContentType: String? = nil
+        dataContentType: String? = nil, id: UUID = .random()
     ) async throws -> Envelope<Q.Reply> {
         var envelope = Envelope(
-            source: .gateway, time: time, subject: userID.uuidString, data: data, correlationID: RequestID.of(request))
+            id: id, source: .gateway, time: time, subject: userID.uuidString, data: data,
+            correlationID: RequestID.of(request))
         if let dataContentType { envelope.datacontenttype = dataContentType }
         do {
             return try await self.request(envelope, timeout: deadline)

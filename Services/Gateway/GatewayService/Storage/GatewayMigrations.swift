@@ -99,5 +99,10 @@ enum GatewayMigrations {
                     -- reinstatement applied: an older one arriving late changes nothing.
                     ADD COLUMN moderation_sequence bigint NOT NULL DEFAULT 0;
                 """),
+        Migration(
+            version: 8, name: "idempotent answers keep their Location",
+            sql: """
+                ALTER TABLE idempotency_keys ADD COLUMN location text;
+                """),
     ]
 }

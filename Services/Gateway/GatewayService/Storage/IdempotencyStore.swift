@@ -43,7 +43,7 @@ enum IdempotencyStore {
             let row = try connection.execute(
                 """
                 SELECT fingerprint, status, content_type, retry_after, encode(body, 'base64') AS body,
-                       upper(signed_in_user::text) AS signed_in_user
+                       upper(signed_in_user::text) AS signed_in_user, location
                 FROM idempotency_keys WHERE scope = $1 AND key = $2
                 """, [scope, key]
             ).first
@@ -57,7 +57,7 @@ enum IdempotencyStore {
         return .stored(
             Answer(
                 status: HTTPResponse.Status(code: status), contentType: row.string("content_type"), body: Array(body),
-                retryAfter: row.int("retry_after")))
+                retryAfter: row.int("retry_after"), location: row.string("location")))
     }
 
     static func store(
@@ -66,12 +66,12 @@ enum IdempotencyStore {
         try connection.execute(
             """
             UPDATE idempotency_keys SET status = $3, content_type = $4, retry_after = $5, body = decode($6, 'base64'),
-                signed_in_user = NULL
+                signed_in_user = NULL, location = $8
             WHERE scope = $1 AND key = $2 AND created_at = $7 AND status IS NULL
             """,
             [
                 scope, key, answer.status.code, answer.contentType, answer.retryAfter,
-                Data(answer.body).base64EncodedString(), claimedAt,
+                Data(answer.body).base64EncodedString(), claimedAt, answer.location,
             ])
     }
 

@@ -7,7 +7,8 @@ import ServiceRuntime
 /// - approve: a photo waiting for review is approved (`PhotoApproved`);
 /// - reject: a photo waiting for review or shown already is rejected with the reason
 ///   (`PhotoRejected`), its hash blocked so that a near copy is refused whoever uploads it,
-///   its blobs queued for deletion and the owner's other photos moved up.
+///   its blobs queued for deletion and the owner's other photos moved up; near copies that
+///   others show already are taken down with it (each `PhotoRejected`, code `blocked`).
 ///
 /// An unknown or removed photo is `notFound`; one the decision does not fit (approving an
 /// approved photo, deciding a rejected one) is a `conflict`.
@@ -54,20 +55,43 @@ struct PhotoDecisionRequestedHandler: RequestHandler {
                     id: found.id, code: PhotoRejection.Code.moderator.rawValue, reason: reason, at: time, on: database)
             else { return .failure(Self.conflict(found)) }
             try PhotoStore.recordDecision(id: rejected.id, by: decision.moderatorId, at: time, on: database)
-            if let hash = try PhotoStore.differenceHash(of: rejected.id, on: database) {
-                try PhotoStore.block(photoID: rejected.id, hash: hash, at: time, on: database)
-            }
             try PhotoStore.queueDeletion(of: rejected.blobKeys, at: time, on: database)
-            try PhotoStore.setOrder(
-                try PhotoStore.orderable(userID: rejected.userID, on: database), at: time, on: database)
             try append(
                 PhotoRejected(
                     userId: rejected.userID, photoId: rejected.id, code: PhotoRejection.Code.moderator.rawValue,
                     reason: reason, rejectedAt: time, sequence: try sequence()), owner: rejected.userID,
                 causedBy: request, at: time, on: database)
+            try PhotoOrdering.closeGap(of: rejected.userID, causedBy: request, at: time, on: database)
+            if let hash = try PhotoStore.differenceHash(of: rejected.id, on: database) {
+                try PhotoStore.block(photoID: rejected.id, hash: hash, at: time, on: database)
+                try takeDownCopies(of: hash, causedBy: request, at: time, on: database)
+            }
             return .success(
                 PhotoDecided(
                     photoId: rejected.id, userId: rejected.userID, status: .rejected, reason: reason, decidedAt: time))
+        }
+    }
+
+    /// Rejects the photos shown (or waiting for review) that are near copies of a blocked hash.
+    private func takeDownCopies(
+        of hash: UInt64, causedBy request: Envelope<PhotoDecisionRequested>, at time: Date,
+        on database: DatabaseConnection
+    ) throws {
+        let reason = "a copy of a photo that was rejected before"
+        for copy in try PhotoStore.shownNearCopies(of: hash, distance: PhotoRules.blockedHashDistance, on: database) {
+            try PhotoStore.lockUser(copy.userID, on: database)
+            guard
+                let rejected = try PhotoStore.reject(
+                    id: copy.id, code: PhotoRejection.Code.blocked.rawValue, reason: reason, at: time, on: database)
+            else { continue }
+            try PhotoStore.queueDeletion(of: rejected.blobKeys, at: time, on: database)
+            try append(
+                PhotoRejected(
+                    userId: rejected.userID, photoId: rejected.id, code: PhotoRejection.Code.blocked.rawValue,
+                    reason: reason, rejectedAt: time,
+                    sequence: try PhotoStore.nextSequence(userID: rejected.userID, on: database)),
+                owner: rejected.userID, causedBy: request, at: time, on: database)
+            try PhotoOrdering.closeGap(of: rejected.userID, causedBy: request, at: time, on: database)
         }
     }
 

@@ -4,7 +4,8 @@ import Persistence
 import ServiceRuntime
 
 /// `PhotoRemovalRequested` → the photo removed (its URLs answer 404 at once; its blobs go
-/// once no photo shows them), the rest moved up, `PhotoRemoved` published and answered; a
+/// once no photo shows them), `PhotoRemoved` published and answered, the rest moved up
+/// (`PhotosReordered`); a
 /// photo that is not the user's, or is removed already, is `notFound`.
 struct PhotoRemovalRequestedHandler: RequestHandler {
     let now: @Sendable () -> Date
@@ -18,13 +19,13 @@ struct PhotoRemovalRequestedHandler: RequestHandler {
         guard try PhotoStore.remove(id: photoID, userID: userID, at: time, on: database) != nil else {
             return .failure(RequestFailed(code: .notFound, detail: "no such photo"))
         }
-        try PhotoStore.setOrder(try PhotoStore.orderable(userID: userID, on: database), at: time, on: database)
         let removed = PhotoRemoved(
             userId: userID, photoId: photoID, removedAt: time,
             sequence: try PhotoStore.nextSequence(userID: userID, on: database))
         try Outbox.append(
             Envelope(causedBy: request, source: .media, time: time, subject: userID.uuidString, data: removed),
             on: database)
+        try PhotoOrdering.closeGap(of: userID, causedBy: request, at: time, on: database)
         return .success(removed)
     }
 }

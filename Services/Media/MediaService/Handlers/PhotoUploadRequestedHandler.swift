@@ -7,7 +7,8 @@ import ServiceRuntime
 /// processing worker has turned it into variants; `PhotoUploaded` published and
 /// `PhotoAccepted` answered. Refused (nothing kept): a user who has 6 photos already, those
 /// processing included (conflict); an exact copy of one of their own photos (conflict); an
-/// upload that is empty, too large or has no user. The photo's id is the request's id, so a
+/// upload that is empty, too large or has no user; one from a user whose account was
+/// erased (forbidden: their access token outlives the account by minutes). The photo's id is the request's id, so a
 /// redelivery is the same photo (the runtime answers it with the kept answer anyway).
 struct PhotoUploadRequestedHandler: RequestHandler {
     let now: @Sendable () -> Date
@@ -26,6 +27,9 @@ struct PhotoUploadRequestedHandler: RequestHandler {
                     fieldErrors: [FieldError(field: "photo", message: "must be 1 byte to 10 MB")]))
         }
         try PhotoStore.lockUser(userID, on: database)
+        guard try !PhotoStore.isErased(userID, on: database) else {
+            return .failure(RequestFailed(code: .forbidden, detail: "the account was deleted"))
+        }
         guard try PhotoStore.count(userID: userID, on: database) < PhotoLimits.maxPhotosPerUser else {
             return .failure(
                 RequestFailed(

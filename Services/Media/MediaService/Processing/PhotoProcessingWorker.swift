@@ -65,6 +65,24 @@ public final class PhotoProcessingWorker: Service, Sendable {
         case .success(let processed):
             let displayKey = BlobKey.of(processed.display.bytes)
             let thumbnailKey = BlobKey.of(processed.thumbnail.bytes)
+            // Named on the photo before they exist, so that no deletion pass or erasure misses them.
+            let recorded = try await pool.transaction {
+                try PhotoStore.recordVariants(
+                    id: photo.id, displayKey: displayKey, thumbnailKey: thumbnailKey, now: time, on: $0)
+            }
+            switch recorded {
+            case .recorded:
+                break
+            case .removed:
+                try await pool.transaction {
+                    try PhotoStore.abandonProcessing(id: photo.id, storedKeys: [], at: time, on: $0)
+                }
+                return true
+            case .blobBeingDeleted:
+                // Another worker is deleting the same bytes: the photo is taken again on a later pass.
+                try await pool.withConnection { try PhotoStore.releaseClaim(id: photo.id, on: $0) }
+                return false
+            }
             try await blobs.put(processed.display.bytes, key: displayKey, contentType: "image/jpeg")
             try await blobs.put(processed.thumbnail.bytes, key: thumbnailKey, contentType: "image/jpeg")
             try await record(photo, processed: processed, displayKey: displayKey, thumbnailKey: thumbnailKey)
@@ -95,13 +113,21 @@ public final class PhotoProcessingWorker: Service, Sendable {
         }
     }
 
-    /// Deletes the blobs removals left that no photo shows any more.
+    /// Deletes the blobs removals and rejections left that no photo shows any more, each
+    /// decided under the key's lock (`PhotoStore.beginBlobDeletion`), so that a worker
+    /// storing the same bytes again at that moment waits for the deletion instead of losing
+    /// its blob to it.
     func deleteUnusedBlobs() async throws {
         while true {
-            let keys = try await pool.withConnection { try PhotoStore.unusedBlobs(limit: 100, on: $0) }
+            let time = now()
+            let keys = try await pool.withConnection { try PhotoStore.queuedBlobs(limit: 100, now: time, on: $0) }
             guard !keys.isEmpty else { return }
-            for key in keys { try await blobs.delete(key) }
-            try await pool.withConnection { try PhotoStore.forgetDeletions(keys, on: $0) }
+            for key in keys {
+                guard try await pool.transaction({ try PhotoStore.beginBlobDeletion(key, now: time, on: $0) })
+                else { continue }
+                try await blobs.delete(key)
+                try await pool.withConnection { try PhotoStore.finishBlobDeletion(key, on: $0) }
+            }
         }
     }
 

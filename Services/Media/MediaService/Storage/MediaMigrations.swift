@@ -85,5 +85,20 @@ enum MediaMigrations {
                     requested_at timestamptz NOT NULL
                 );
                 """),
+        Migration(
+            version: 4, name: "erased users",
+            sql: """
+                -- Users whose account was erased: an upload of theirs still in flight (their
+                -- access token lives for minutes after) is refused. Nothing else of them is kept.
+                CREATE TABLE erased_users (
+                    user_id uuid PRIMARY KEY,
+                    erased_at timestamptz NOT NULL
+                );
+                -- Near copies of a photo a moderator rejects are found among those shown.
+                CREATE INDEX photos_shown_hashes ON photos (dhash) WHERE status IN ('approved', 'pending-review');
+                -- When a worker decided to delete the blob (then deletes it, then the row): a
+                -- worker about to store the same bytes again waits until it is gone.
+                ALTER TABLE blob_deletions ADD COLUMN deleting_since timestamptz;
+                """),
     ]
 }

@@ -109,6 +109,49 @@ enum PhotoStore {
         return (claimed, bytes)
     }
 
+    /// What `recordVariants` found.
+    enum VariantRecord: Equatable {
+        /// Named on the photo: store them.
+        case recorded
+        /// The photo is no longer processing (removed meanwhile): store nothing.
+        case removed
+        /// A worker is deleting a blob of the same bytes: try again once it is gone.
+        case blobBeingDeleted
+    }
+
+    /// Names the variants a worker is about to store on the photo it processes, holding the
+    /// keys' locks, so that neither a deletion pass (`beginBlobDeletion`) nor an erasure
+    /// misses them. A deletion of the same bytes decided before waits to be finished first:
+    /// otherwise it could delete what is stored now.
+    static func recordVariants(
+        id: UUID, displayKey: String, thumbnailKey: String, now: Date, on connection: DatabaseConnection
+    ) throws -> VariantRecord {
+        for key in [displayKey, thumbnailKey].sorted() { try connection.lockUntilTransactionEnds("blob:\(key)") }
+        let deleting =
+            try connection.execute(
+                prepared: """
+                    SELECT 1 AS deleting FROM blob_deletions
+                    WHERE key IN ($1, $2)
+                        AND deleting_since >= $3::timestamptz - make_interval(secs => $4::integer)
+                    LIMIT 1
+                    """, [displayKey, thumbnailKey, now, deletionHoldSeconds]
+            ).first != nil
+        if deleting { return .blobBeingDeleted }
+        let named =
+            try connection.execute(
+                prepared: """
+                    UPDATE photos SET display_key = $2, thumbnail_key = $3 WHERE id = $1 AND status = 'processing'
+                    RETURNING id
+                    """, [id, displayKey, thumbnailKey]
+            ).first != nil
+        return named ? .recorded : .removed
+    }
+
+    /// Ends a worker's claim on a photo without a result, so that the next pass takes it again.
+    static func releaseClaim(id: UUID, on connection: DatabaseConnection) throws {
+        try connection.execute(prepared: "UPDATE photos SET lease_until = NULL WHERE id = $1", [id])
+    }
+
     /// Records what processing found: the variants, and the photo's next status; the upload goes.
     static func finishProcessing(
         id: UUID, status: PhotoStatus, processed: ProcessedPhoto, displayKey: String, thumbnailKey: String,
@@ -156,6 +199,18 @@ enum PhotoStore {
         ).first != nil
     }
 
+    /// Photos shown or waiting for review whose difference hash is within `distance` bits of `hash`.
+    static func shownNearCopies(of hash: UInt64, distance: Int, on connection: DatabaseConnection) throws -> [Photo] {
+        try connection.execute(
+            prepared: """
+                SELECT \(columns) FROM photos
+                WHERE status IN ('approved', 'pending-review') AND dhash IS NOT NULL
+                    AND bit_count((dhash # $1::bigint)::bit(64)) <= $2::integer
+                ORDER BY uploaded_at, id
+                """, [Int64(bitPattern: hash), distance]
+        ).rows.compactMap(photo)
+    }
+
     static func block(photoID: UUID, hash: UInt64, at time: Date, on connection: DatabaseConnection) throws {
         try connection.execute(
             prepared: """
@@ -184,12 +239,14 @@ enum PhotoStore {
     }
 
     /// Removes a user's photo (not already removed); queues its blobs for deletion and
-    /// drops its upload. The removed photo, or nil.
+    /// drops its upload. A worker's claim on it stays until the worker gives it up
+    /// (`abandonProcessing`) or it runs out, so that an erasure waits for what it stores.
+    /// The removed photo, or nil.
     static func remove(id: UUID, userID: UUID, at time: Date, on connection: DatabaseConnection) throws -> Photo? {
         guard
             let photo = try connection.execute(
                 prepared: """
-                    UPDATE photos SET status = 'removed', lease_until = NULL, updated_at = $3
+                    UPDATE photos SET status = 'removed', updated_at = $3
                     WHERE id = $1 AND user_id = $2 AND status <> 'removed'
                     RETURNING \(columns)
                     """, [id, userID, time]
@@ -284,6 +341,15 @@ enum PhotoStore {
                 INSERT INTO erasures (operation_id, user_id, correlation_id, causation_id, traceparent, requested_at)
                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (operation_id) DO NOTHING
                 """, [operationID, userID, correlationID, causationID, traceparent, time])
+        try connection.execute(
+            prepared: "INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+            [userID, time])
+    }
+
+    /// Whether the user's account was erased (their uploads are refused).
+    static func isErased(_ userID: UUID, on connection: DatabaseConnection) throws -> Bool {
+        try connection.execute(prepared: "SELECT 1 AS erased FROM erased_users WHERE user_id = $1", [userID]).first
+            != nil
     }
 
     struct Erasure: Sendable, Equatable {
@@ -331,31 +397,46 @@ enum PhotoStore {
         return true
     }
 
-    /// Blobs queued for deletion that no photo still shows (removed and rejected ones do
-    /// not), at most `limit`; queued ones a
-    /// photo shows again (the same bytes uploaded anew) are forgotten, not checked forever.
-    static func unusedBlobs(limit: Int, on connection: DatabaseConnection) throws -> [String] {
+    /// How long a worker's decision to delete a blob holds others off: a worker that died
+    /// between deciding and deleting leaves the blob to the next pass after that.
+    static let deletionHoldSeconds = 300
+
+    /// Keys queued for deletion that no worker is deleting now, oldest first, at most `limit`.
+    static func queuedBlobs(limit: Int, now: Date, on connection: DatabaseConnection) throws -> [String] {
         try connection.execute(
             prepared: """
-                DELETE FROM blob_deletions d
-                WHERE EXISTS (
-                    SELECT 1 FROM photos p
-                    WHERE p.status NOT IN ('removed', 'rejected') AND (p.display_key = d.key OR p.thumbnail_key = d.key))
-                """)
-        return try connection.execute(
-            prepared: """
-                SELECT d.key FROM blob_deletions d
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM photos p
-                    WHERE p.status NOT IN ('removed', 'rejected') AND (p.display_key = d.key OR p.thumbnail_key = d.key))
-                ORDER BY d.queued_at LIMIT $1::integer
-                """, [limit]
+                SELECT key FROM blob_deletions
+                WHERE deleting_since IS NULL OR deleting_since < $2::timestamptz - make_interval(secs => $3::integer)
+                ORDER BY queued_at LIMIT $1::integer
+                """, [limit, now, deletionHoldSeconds]
         ).rows.compactMap { $0.string("key") }
     }
 
-    /// Forgets queued deletions: done, or the blob is in use again.
-    static func forgetDeletions(_ keys: [String], on connection: DatabaseConnection) throws {
-        for key in keys { try connection.execute(prepared: "DELETE FROM blob_deletions WHERE key = $1", [key]) }
+    /// Decides whether a queued blob goes, holding the key's lock (`recordVariants` takes it
+    /// too): one that a photo being processed or shown names is forgotten (false); otherwise
+    /// the decision is recorded (true) and the caller deletes the blob, then
+    /// `finishBlobDeletion`. Removed and rejected photos do not keep a blob.
+    static func beginBlobDeletion(_ key: String, now: Date, on connection: DatabaseConnection) throws -> Bool {
+        try connection.lockUntilTransactionEnds("blob:\(key)")
+        let used =
+            try connection.execute(
+                prepared: """
+                    SELECT 1 AS used FROM photos
+                    WHERE status NOT IN ('removed', 'rejected') AND (display_key = $1 OR thumbnail_key = $1) LIMIT 1
+                    """, [key]
+            ).first != nil
+        if used {
+            try connection.execute(prepared: "DELETE FROM blob_deletions WHERE key = $1", [key])
+            return false
+        }
+        return try connection.execute(
+            prepared: "UPDATE blob_deletions SET deleting_since = $2 WHERE key = $1 RETURNING key", [key, now]
+        ).first != nil
+    }
+
+    /// The blob is gone: its queue row goes.
+    static func finishBlobDeletion(_ key: String, on connection: DatabaseConnection) throws {
+        try connection.execute(prepared: "DELETE FROM blob_deletions WHERE key = $1", [key])
     }
 
     /// The user's next photo sequence.

@@ -36,6 +36,10 @@ enum ProfileStore {
     }
 
     /// Whether both users have a profile.
+    static func exists(_ userID: UUID, on connection: DatabaseConnection) throws -> Bool {
+        try bothExist(userID, userID, on: connection)
+    }
+
     static func bothExist(_ a: UUID, _ b: UUID, on connection: DatabaseConnection) throws -> Bool {
         try connection.execute(
             prepared: "SELECT count(*) AS n FROM profiles WHERE user_id IN ($1, $2)", [a, b]
