@@ -112,7 +112,7 @@ public enum ServiceHost {
                     serverName: nil),
                 logger: runtime.logger))
         let app = Application(
-            router: router,
+            router: router, server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             services: services,
             logger: runtime.logger)

@@ -175,6 +175,8 @@ struct PhotoFlows {
         #expect(first.headers["location"] == "/v1/media/photos/\(photoID)")
         let replayed = try await upload(suite, token: owner.token, marked, idempotencyKey: "photo-1")
         #expect(replayed.headers["idempotent-replayed"] == "true" && replayed.body == first.body)
+        #expect(replayed.headers["location"] == first.headers["location"])
+        try await expectContinue(suite, token: viewer.token)
 
         let photo = try await processed(suite, token: owner.token, photoID)
         #expect(photo["status"] as? String == "approved", "\(photo)")
@@ -263,6 +265,24 @@ struct PhotoFlows {
         }
         #expect(completed, "every participant, media included, confirmed the erasure")
         #expect(try await http.send("GET", secondURL).status == 404)
+    }
+
+    /// A client that asks `Expect: 100-continue` (curl, for bodies over 1 MB) is told to go
+    /// on as soon as its head arrives, and only then sends the photo.
+    func expectContinue(_ suite: RunningSuite, token: String) async throws {
+        let photo = TestImages.png()
+        let connection = try RawHTTPConnection(port: suite.ports[.gateway] ?? 0)
+        try connection.send(
+            Array(
+                """
+                POST /v1/media/photos HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\
+                Content-Type: image/png\r\nContent-Length: \(photo.count)\r\nExpect: 100-continue\r\n\r\n
+                """.utf8))
+        let interim = await connection.receive(until: "\r\n\r\n", timeout: .seconds(5))
+        #expect(interim?.hasPrefix("HTTP/1.1 100 Continue") == true, "\(interim ?? "nothing within 5 s")")
+        try connection.send(photo)
+        let final = await connection.receive(until: "\r\n\r\n", timeout: .seconds(15))
+        #expect(final?.hasPrefix("HTTP/1.1 202") == true, "\(final ?? "no answer")")
     }
 
     /// What uploads refuse: the wrong type, too many bytes, broken forms, a seventh photo;

@@ -22,17 +22,7 @@ public final class EventStreamReader: @unchecked Sendable {
     private var body: [UInt8] = []
 
     public init(port: Int, path: String, headers: [String: String]) throws {
-        socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else { throw StreamError("cannot connect to 127.0.0.1:\(port)") }
+        socketDescriptor = try loopbackSocket(port: port)
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
@@ -111,10 +101,5 @@ public final class EventStreamReader: @unchecked Sendable {
             if line.hasPrefix("data: ") { frame.data = String(line.dropFirst(6)) }
         }
         return frame
-    }
-
-    struct StreamError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 }

@@ -8,13 +8,12 @@ public struct PhotoVariant: Sendable, Equatable {
     public var height: Int
 }
 
-/// What processing an upload gives: the two variants, and the hashes that find copies.
+/// What processing an upload gives: the two variants, and the hash that finds near copies
+/// (exact copies are found by the upload's SHA-256, when it is taken).
 public struct ProcessedPhoto: Sendable, Equatable {
     public var sourceType: ImageType
     public var display: PhotoVariant
     public var thumbnail: PhotoVariant
-    /// SHA-256 of the upload's bytes, hex: exact copies.
-    public var sha256: String
     /// dHash of the oriented pixels: near copies.
     public var differenceHash: UInt64
 }
@@ -62,7 +61,6 @@ public enum PhotoProcessor {
                 sourceType: header.type,
                 display: PhotoVariant(bytes: displayBytes, width: display.width, height: display.height),
                 thumbnail: PhotoVariant(bytes: thumbnailBytes, width: thumbnail.width, height: thumbnail.height),
-                sha256: BlobKey.of(upload),
                 differenceHash: thumbnail.differenceHash))
     }
 }

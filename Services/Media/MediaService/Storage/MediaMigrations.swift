@@ -100,5 +100,11 @@ enum MediaMigrations {
                 -- worker about to store the same bytes again waits until it is gone.
                 ALTER TABLE blob_deletions ADD COLUMN deleting_since timestamptz;
                 """),
+        Migration(
+            version: 5, name: "uploads stored as they are",
+            sql: """
+                -- Uploads are JPEG, PNG or WebP, compressed already: not worth trying again.
+                ALTER TABLE photo_originals ALTER COLUMN bytes SET STORAGE EXTERNAL;
+                """),
     ]
 }
