@@ -40,7 +40,7 @@ struct PhotoDecisionRequestedHandler: RequestHandler {
         case .approve:
             guard let approved = try PhotoStore.approve(id: found.id, by: decision.moderatorId, at: time, on: database)
             else { return .failure(Self.conflict(found)) }
-            try append(
+            try PhotoEventOutbox.append(
                 PhotoApproved(
                     userId: approved.userID, photoId: approved.id, position: approved.position, approvedAt: time,
                     sequence: try sequence()), owner: approved.userID, causedBy: request, at: time, on: database)
@@ -56,12 +56,12 @@ struct PhotoDecisionRequestedHandler: RequestHandler {
             else { return .failure(Self.conflict(found)) }
             try PhotoStore.recordDecision(id: rejected.id, by: decision.moderatorId, at: time, on: database)
             try PhotoStore.queueDeletion(of: rejected.blobKeys, at: time, on: database)
-            try append(
+            try PhotoEventOutbox.append(
                 PhotoRejected(
                     userId: rejected.userID, photoId: rejected.id, code: PhotoRejection.Code.moderator.rawValue,
                     reason: reason, rejectedAt: time, sequence: try sequence()), owner: rejected.userID,
                 causedBy: request, at: time, on: database)
-            try PhotoOrdering.closeGap(of: rejected.userID, causedBy: request, at: time, on: database)
+            try PhotoEventOutbox.closeGap(of: rejected.userID, causedBy: request, at: time, on: database)
             if let hash = try PhotoStore.differenceHash(of: rejected.id, on: database) {
                 try PhotoStore.block(photoID: rejected.id, hash: hash, at: time, on: database)
                 try takeDownCopies(of: hash, causedBy: request, at: time, on: database)
@@ -85,27 +85,17 @@ struct PhotoDecisionRequestedHandler: RequestHandler {
                     id: copy.id, code: PhotoRejection.Code.blocked.rawValue, reason: reason, at: time, on: database)
             else { continue }
             try PhotoStore.queueDeletion(of: rejected.blobKeys, at: time, on: database)
-            try append(
+            try PhotoEventOutbox.append(
                 PhotoRejected(
                     userId: rejected.userID, photoId: rejected.id, code: PhotoRejection.Code.blocked.rawValue,
                     reason: reason, rejectedAt: time,
                     sequence: try PhotoStore.nextSequence(userID: rejected.userID, on: database)),
                 owner: rejected.userID, causedBy: request, at: time, on: database)
-            try PhotoOrdering.closeGap(of: rejected.userID, causedBy: request, at: time, on: database)
+            try PhotoEventOutbox.closeGap(of: rejected.userID, causedBy: request, at: time, on: database)
         }
     }
 
     private static func conflict(_ photo: PhotoStore.Photo) -> RequestFailed {
         RequestFailed(code: .conflict, detail: "the photo is \(photo.status.rawValue)")
-    }
-
-    /// Appends an event about the photo; its owner is the subject, whose live stream shows it.
-    private func append<E: Event>(
-        _ data: E, owner: UUID, causedBy request: Envelope<PhotoDecisionRequested>, at time: Date,
-        on database: DatabaseConnection
-    ) throws {
-        try Outbox.append(
-            Envelope(causedBy: request, source: .media, time: time, subject: owner.uuidString, data: data),
-            on: database)
     }
 }

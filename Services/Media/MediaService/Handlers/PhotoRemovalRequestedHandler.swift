@@ -22,10 +22,8 @@ struct PhotoRemovalRequestedHandler: RequestHandler {
         let removed = PhotoRemoved(
             userId: userID, photoId: photoID, removedAt: time,
             sequence: try PhotoStore.nextSequence(userID: userID, on: database))
-        try Outbox.append(
-            Envelope(causedBy: request, source: .media, time: time, subject: userID.uuidString, data: removed),
-            on: database)
-        try PhotoOrdering.closeGap(of: userID, causedBy: request, at: time, on: database)
+        try PhotoEventOutbox.append(removed, owner: userID, causedBy: request, at: time, on: database)
+        try PhotoEventOutbox.closeGap(of: userID, causedBy: request, at: time, on: database)
         return .success(removed)
     }
 }

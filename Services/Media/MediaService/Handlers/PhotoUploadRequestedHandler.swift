@@ -47,9 +47,7 @@ struct PhotoUploadRequestedHandler: RequestHandler {
         let uploaded = PhotoUploaded(
             userId: userID, photoId: photo.id, uploadedAt: time,
             sequence: try PhotoStore.nextSequence(userID: userID, on: database))
-        try Outbox.append(
-            Envelope(causedBy: request, source: .media, time: time, subject: userID.uuidString, data: uploaded),
-            on: database)
+        try PhotoEventOutbox.append(uploaded, owner: userID, causedBy: request, at: time, on: database)
         return .success(PhotoAccepted(photoId: photo.id, status: .processing))
     }
 }

@@ -29,9 +29,7 @@ struct PhotosReorderRequestedHandler: RequestHandler {
         try PhotoStore.setOrder(order, at: time, on: database)
         let reordered = PhotosReordered(
             userId: userID, photoIds: order, sequence: try PhotoStore.nextSequence(userID: userID, on: database))
-        try Outbox.append(
-            Envelope(causedBy: request, source: .media, time: time, subject: userID.uuidString, data: reordered),
-            on: database)
+        try PhotoEventOutbox.append(reordered, owner: userID, causedBy: request, at: time, on: database)
         return .success(reordered)
     }
 }

@@ -74,9 +74,7 @@ public final class PhotoProcessingWorker: Service, Sendable {
             case .recorded:
                 break
             case .removed:
-                try await pool.transaction {
-                    try PhotoStore.abandonProcessing(id: photo.id, storedKeys: [], at: time, on: $0)
-                }
+                try await pool.withConnection { try PhotoStore.releaseClaim(id: photo.id, on: $0) }
                 return true
             case .blobBeingDeleted:
                 // Another worker is deleting the same bytes: the photo is taken again on a later pass.
